@@ -8,7 +8,7 @@ import os
 from tuner.paths import default_storage_url
 
 
-def add_storage(parser: argparse.ArgumentParser) -> None:
+def add_storage(parser: argparse._ActionsContainer) -> None:
     parser.add_argument(
         "--storage",
         default=None,

@@ -1,0 +1,229 @@
+"""``tuner run``: prepare -> ALS and iALS studies -> exports -> similarities -> summary.
+
+Every step is resumable: the prepared split is reused when its description has not changed,
+the studies continue where they stopped (finished trials count towards the budget), and the
+exports and the report are rewritten from the storage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tuner._io import write_text_atomic
+from tuner.paths import default_storage_url, tuner_home
+from tuner.pipeline.config import to_toml
+
+SEARCH_SPACES = Path(__file__).resolve().parents[2] / "search_spaces"
+
+
+def _say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def data_dir_for(config: dict[str, Any]) -> Path:
+    """Where the prepared split of this data description lives; the same description, the same
+    directory, so a second run (or a resumed one) reuses it instead of preparing again."""
+    data = dict(config["data"])
+    if data["path"] is not None:
+        data["path"] = str(Path(data["path"]).expanduser().resolve())
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:10]
+    return tuner_home() / "data" / f"{config['name']}-{digest}"
+
+
+def output_dir_for(config: dict[str, Any]) -> Path:
+    if config["output"]["dir"]:
+        return Path(config["output"]["dir"]).expanduser().resolve()
+    return tuner_home() / "runs" / config["name"]
+
+
+def study_name_for(config: dict[str, Any], model: str) -> str:
+    return f"{config['name']}-{model}"
+
+
+def _prepare(config: dict[str, Any]) -> Path:
+    from tuner.data import prepare
+
+    data = config["data"]
+    out = data_dir_for(config)
+    if (out / "manifest.json").is_file():
+        _say(f"data: reusing the prepared split in {out}")
+        return out
+    _say(f"data: preparing source {data['source']!r} into {out}")
+    kwargs: dict[str, Any] = {
+        "path": data["path"],
+        "seed": data["seed"],
+        "test_frac": data["test_frac"],
+        "val_frac": data["val_frac"],
+        "debug_items": data["debug_items"],
+        "debug_users": data["debug_users"],
+        **data["options"],
+    }
+    if data["scale"] is not None:
+        kwargs["scale"] = data["scale"]
+    prepare(data["source"], out, **kwargs)
+    return out
+
+
+def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
+    """Run (or resume) the whole job described by a validated configuration.
+
+    Returns the summary also written to ``<output>/summary.json``.
+    """
+    from tuner.data import load_prepared
+    from tuner.metrics import popularity_baseline
+    from tuner.study import export_study, run_study
+
+    started = time.perf_counter()
+    storage = config["study"]["storage"] or default_storage_url()
+    out = output_dir_for(config)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "run.toml", to_toml(config))
+
+    data_dir = _prepare(config)
+    data = load_prepared(data_dir)
+    m = data.manifest
+    _say(f"data: {m['n_users']:,} users x {m['n_items']:,} items, {m['n_likes']:,} likes; "
+         f"held out {m['n_val']:,} validation and {m['n_test']:,} test likes "
+         f"(fingerprint {data.fingerprint[:12]})")
+
+    floor_val = popularity_baseline(data.train, data.train, data.val)
+    train_val = data.train_val()
+    floor_test = popularity_baseline(train_val, train_val, data.test)
+
+    study_cfg = config["study"]
+    best: dict[str, dict[str, Any]] = {}
+    for model in study_cfg["models"]:
+        name = study_name_for(config, model)
+        space = study_cfg["spaces"].get(model) or SEARCH_SPACES / f"{model}.toml"
+        n_trials = study_cfg["n_trials"][model]
+        _say(f"study {name!r}: {model} on {Path(space).name}, budget {n_trials} trials, "
+             f"{study_cfg['workers']} worker(s), pruner {study_cfg['pruner']}")
+        run_study(
+            data_dir=data_dir,
+            model=model,
+            storage=storage,
+            study_name=name,
+            n_trials=n_trials,
+            workers=study_cfg["workers"],
+            space_path=space,
+            pruner=study_cfg["pruner"],
+            seed=study_cfg["seed"],
+            enqueue=study_cfg["enqueue"].get(model),
+        )
+        _say(f"study {name!r}: exporting the best configuration (refit on train+validation)")
+        model_out = out / model
+        best[model] = export_study(
+            storage=storage, study_name=name, out=model_out, data_dir=data_dir
+        )
+        write_text_atomic(model_out / "run.toml", to_toml(config))
+
+    sims: dict[str, Any] | None = None
+    sims_cfg = config["similarities"]
+    if sims_cfg["enabled"] and sims_cfg["methods"]:
+        from tuner.similarities import compute_all
+
+        _say(f"similarities: {', '.join(sims_cfg['methods'])} (top {sims_cfg['top_k']})")
+        sims_out = out / "similarities"
+        sims = compute_all(
+            data,
+            als_params=best["als"]["params"] if "als" in best else {},
+            ials_params=best["ials"]["params"] if "ials" in best else {},
+            out=sims_out,
+            top_k=sims_cfg["top_k"],
+            methods=tuple(sims_cfg["methods"]),
+            anchors=tuple(sims_cfg["anchors"]),
+        )
+        write_text_atomic(sims_out / "run.toml", to_toml(config))
+
+    summary = {
+        "name": config["name"],
+        "storage": storage,
+        "data_dir": str(data_dir),
+        "data_fingerprint": data.fingerprint,
+        "output_dir": str(out),
+        "popularity": {"val_mrr_at_100": floor_val.mrr, "test_mrr_at_100": floor_test.mrr},
+        "models": {
+            model: {
+                "study_name": study_name_for(config, model),
+                "params": b["params"],
+                "val_mrr_at_100": b["val_mrr_at_100"],
+                "test_mrr_at_100": b["test_mrr_at_100"],
+                "trial_number": b["trial_number"],
+                "n_complete": b["n_complete"],
+                "n_pruned": b["n_pruned"],
+                "n_failed": b["n_failed"],
+                "best_params_file": str(out / model / "best_params.json"),
+            }
+            for model, b in best.items()
+        },
+        "report": str(out / "similarities" / "report.html") if sims is not None else None,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2, default=float) + "\n")
+    print(format_summary(summary, config))
+    return summary
+
+
+def _format_params(params: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items()
+    )
+
+
+def format_summary(summary: dict[str, Any], config: dict[str, Any]) -> str:
+    """The closing summary a user reads: results beside the floor, outputs, next commands."""
+    pop = summary["popularity"]
+    rows = [("model", "val MRR@100", "test MRR@100", "trials (ok/pruned/failed)", "best params")]
+    for model, s in summary["models"].items():
+        rows.append((
+            model,
+            f"{s['val_mrr_at_100']:.4f}",
+            f"{s['test_mrr_at_100']:.4f}",
+            f"{s['n_complete']}/{s['n_pruned']}/{s['n_failed']}",
+            _format_params(s["params"]),
+        ))
+    rows.append(("popularity", f"{pop['val_mrr_at_100']:.4f}", f"{pop['test_mrr_at_100']:.4f}",
+                 "-", "(floor)"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    table = "\n".join(
+        "  " + "  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
+        for r in rows
+    )
+    storage = summary["storage"]
+    data_dir = summary["data_dir"]
+    lines = [
+        "",
+        f"Run {summary['name']!r} finished in {summary['seconds']:.0f} s.",
+        "",
+        table,
+        "",
+        "Outputs:",
+        f"  prepared data   {data_dir}",
+        f"  run directory   {summary['output_dir']}  (summary.json, run.toml)",
+    ]
+    for model, s in summary["models"].items():
+        lines.append(f"  {model:<15} {s['best_params_file']}")
+    if summary["report"]:
+        lines.append(f"  report          {summary['report']}")
+    first = next(iter(summary["models"].values()), None)
+    lines += [
+        "",
+        "Watch the studies:",
+        f"  tuner dashboard --storage {shlex.quote(storage)}",
+    ]
+    if first is not None:
+        lines += [
+            "Add workers from another shell (same machine):",
+            f"  tuner worker --storage {shlex.quote(storage)} --data {shlex.quote(data_dir)} "
+            f"--study-name {shlex.quote(first['study_name'])}",
+            "Add workers from another machine: use a PostgreSQL storage "
+            "(tuner run --storage postgresql+psycopg://USER@HOST/DB), copy the prepared data "
+            "directory there, and run the same 'tuner worker' command with that URL.",
+        ]
+    return "\n".join(lines)
