@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -84,9 +85,7 @@ DEFAULTS: dict[str, Any] = {
     "output": {"dir": None},
 }
 
-# Keys of [data] that are not loader options; everything else in [data] is passed to the loader.
-_DATA_KEYS = {"source", "path", "seed", "test_frac", "val_frac", "scale", "debug_items",
-              "debug_users", "options"}
+_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
 def _fail(where: str, message: str) -> ConfigError:
@@ -191,10 +190,9 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         raise _fail("[output]", f"dir must be a path, got {output['dir']!r}")
     if config["name"] is None:
         config["name"] = default_name(data)
-    elif not isinstance(config["name"], str) or not config["name"].replace("-", "").replace(
-        "_", ""
-    ).isalnum():
-        raise _fail("run", f"name must be letters, digits, '-' or '_', got {config['name']!r}")
+    elif not isinstance(config["name"], str) or not _NAME.fullmatch(config["name"]):
+        raise _fail("run", f"name must be letters, digits, '.', '-' or '_', "
+                    f"got {config['name']!r}")
     return config
 
 
