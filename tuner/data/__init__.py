@@ -1,0 +1,38 @@
+"""Data layer: loaders for the course's layouts, the synthetic generator, the like matrix, the
+fixed leave-one-out split and the prepared directory every trial reads."""
+
+from __future__ import annotations
+
+from tuner.data.interactions import Interactions
+from tuner.data.loaders import LOADERS, load
+from tuner.data.matrix import LikeMatrix, build_matrix, csr_from_pairs
+from tuner.data.prepare import (
+    DataWarning,
+    PreparedData,
+    is_prepared_dir,
+    load_prepared,
+    prepare,
+    summary,
+)
+from tuner.data.split import Split, debug_subset_indices, fingerprint, split_leave_one_out
+from tuner.data.synthetic import generate as generate_synthetic
+
+__all__ = [
+    "LOADERS",
+    "DataWarning",
+    "Interactions",
+    "LikeMatrix",
+    "PreparedData",
+    "Split",
+    "build_matrix",
+    "csr_from_pairs",
+    "debug_subset_indices",
+    "fingerprint",
+    "generate_synthetic",
+    "is_prepared_dir",
+    "load",
+    "load_prepared",
+    "prepare",
+    "split_leave_one_out",
+    "summary",
+]
