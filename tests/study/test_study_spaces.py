@@ -1,0 +1,155 @@
+"""Search spaces: the shipped files load, suggestions stay in bounds, bad files are refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import optuna
+import pytest
+
+from tuner.errors import ConfigError
+from tuner.objectives import OBJECTIVES
+from tuner.study.spaces import (
+    SPACES_DIR,
+    check_enqueued,
+    default_space_path,
+    load_enqueue,
+    load_space,
+    parse_space,
+)
+
+SHIPPED = sorted(p.name for p in SPACES_DIR.glob("*.toml"))
+
+
+def test_shipped_spaces_are_the_four_expected() -> None:
+    assert SHIPPED == ["als-wide.toml", "als.toml", "ials-wide.toml", "ials.toml"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_space_loads_and_suggests_within_bounds(name: str) -> None:
+    model = name.split("-")[0].removesuffix(".toml")
+    space = load_space(SPACES_DIR / name, known=OBJECTIVES[model].parameters, model=model)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(20):
+        params = space.suggest(study.ask())
+        for p in space.params:
+            if p.type == "categorical":
+                assert params[p.name] in p.choices
+            else:
+                assert p.low is not None and p.high is not None
+                assert p.low <= params[p.name] <= p.high
+
+
+def test_course_spaces_match_the_course() -> None:
+    als = {p.name: p for p in load_space(default_space_path("als")).params}
+    assert (als["factors"].low, als["factors"].high) == (20, 100)
+    assert (als["regularization"].low, als["regularization"].high, als["regularization"].log) == (
+        1e-5,
+        1e-2,
+        True,
+    )
+    assert (als["iterations"].low, als["iterations"].high) == (3, 5)
+    ials = {p.name: p for p in load_space(default_space_path("ials")).params}
+    assert (ials["factors"].low, ials["factors"].high) == (100, 200)
+    assert (ials["regularization"].low, ials["regularization"].high) == (1e-5, 1e-3)
+    assert (ials["alpha"].low, ials["alpha"].high) == (10.0, 100.0)
+
+
+GOOD = """
+model = "ials"
+[params.factors]
+type = "int"
+low = 8
+high = 16
+[params.reg_scaling]
+type = "categorical"
+choices = ["none", "frequency"]
+[fixed]
+cg_steps = 2
+"""
+
+
+def test_fixed_kwargs_are_merged_into_every_suggestion() -> None:
+    space = parse_space(GOOD, known=OBJECTIVES["ials"].parameters, model="ials")
+    params = space.suggest(optuna.create_study().ask())
+    assert params["cg_steps"] == 2
+    assert set(params) == {"factors", "reg_scaling", "cg_steps"}
+
+
+def test_canonical_form_ignores_comments_and_layout() -> None:
+    a = parse_space(GOOD)
+    b = parse_space("# a comment\n" + GOOD.replace('type = "int"', 'type   =   "int"  # k'))
+    c = parse_space(GOOD.replace("high = 16", "high = 17"))
+    assert a.canonical() == b.canonical()
+    assert a.canonical() != c.canonical()
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (
+            "model = 'ials'\nbogus = 1\n[params.factors]\ntype='int'\nlow=1\nhigh=2",
+            "unknown top-level key",
+        ),
+        (
+            "model = 'ials'\n[params.factors]\ntype='int'\nlow=1\nhigh=2\nlgo=true",
+            "unknown key(s) ['lgo']",
+        ),
+        ("model = 'ials'\n[params.factors]\ntype='int'\nlow=9\nhigh=2", "low > high"),
+        (
+            "model = 'ials'\n[params.regularization]\ntype='float'\nlow=0.0\nhigh=1.0\nlog=true",
+            "must be > 0 with log = true",
+        ),
+        ("model = 'ials'\n[params.momentum]\ntype='float'\nlow=0.1\nhigh=1.0", "does not know"),
+        (
+            "model = 'ials'\n[params.reg_scaling]\ntype='categorical'\nchoices=[]",
+            "non-empty list 'choices'",
+        ),
+        ("model = 'ials'\n[params.factors]\ntype='integer'\nlow=1\nhigh=2", "has type 'integer'"),
+        ("model = 'ials'\n[params.factors]\ntype='int'\nlow=1.5\nhigh=2", "must be an integer"),
+        ("model = 'ials'\n[params.factors]\ntype='int'\nhigh=2", "finite number 'low'"),
+        ("model = 'als'\n[params.factors]\ntype='int'\nlow=1\nhigh=2", "is for model 'als'"),
+        ("model = 'ials'", "at least one [params.NAME]"),
+        ("model = 'ials'\n[params.factors\n", "not valid TOML"),
+        (
+            "model = 'ials'\n[params.factors]\ntype='int'\nlow=1\nhigh=2\n[fixed]\nfactors=3",
+            "both searches and fixes",
+        ),
+    ],
+)
+def test_invalid_space_is_one_clear_error(text: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_space(text, known=OBJECTIVES["ials"].parameters, model="ials", source="s.toml")
+    message = str(info.value)
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_missing_space_file_names_the_shipped_ones(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="search_spaces"):
+        load_space(tmp_path / "nope.toml")
+
+
+def test_enqueue_files_json_and_toml(tmp_path: Path) -> None:
+    as_json = tmp_path / "q.json"
+    as_json.write_text(json.dumps([{"factors": 99, "regularization": 6.47e-5}]))
+    as_toml = tmp_path / "q.toml"
+    as_toml.write_text("[[trials]]\nfactors = 99\nregularization = 6.47e-5\n")
+    assert (
+        load_enqueue(as_json)
+        == load_enqueue(as_toml)
+        == [{"factors": 99, "regularization": 6.47e-5}]
+    )
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"factors": 3}')
+    with pytest.raises(ConfigError, match="list of parameter tables"):
+        load_enqueue(bad)
+
+
+@pytest.mark.parametrize("model", ["als", "ials"])
+def test_shipped_course_best_fits_the_course_space(model: str) -> None:
+    trials = load_enqueue(SPACES_DIR / "enqueue" / f"{model}-course-best.toml")
+    check_enqueued(trials, load_space(default_space_path(model)), "course best")
+    with pytest.raises(ConfigError, match="does not search"):
+        check_enqueued([{"momentum": 1}], load_space(default_space_path(model)), "x")

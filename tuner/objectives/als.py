@@ -1,0 +1,23 @@
+"""ALS (explicit-style alternating least squares on the binary like matrix)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from tuner.objectives._base import Objective
+
+
+class ALSObjective(Objective):
+    """Validation MRR@100 of :class:`tuner.solvers.ALS` (course names: k = factors,
+    lambda = regularization)."""
+
+    name: ClassVar[str] = "als"
+    parameters: ClassVar[frozenset[str]] = frozenset(
+        {"factors", "regularization", "iterations", "reg_scaling", "init_scale"}
+    )
+
+    @classmethod
+    def model_class(cls) -> type:
+        from tuner.solvers import ALS
+
+        return ALS

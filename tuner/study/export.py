@@ -1,0 +1,200 @@
+"""Read a finished study: best parameters, the test score of a refit, trials and figures."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tuner._io import atomic_dir, write_text_atomic
+from tuner.errors import StorageError
+from tuner.study.storage import describe
+from tuner.study.worker import (
+    ATTR_DATA_DIR,
+    ATTR_FINGERPRINT,
+    ATTR_MODEL,
+    ATTR_SEED,
+    check_compatible,
+    load_study,
+    trial_counts,
+)
+
+if TYPE_CHECKING:
+    import optuna
+
+FIGURES = (
+    "optimization_history",
+    "intermediate_values",
+    "parallel_coordinate",
+    "param_importances",
+)
+
+
+def _best_trial(study: optuna.Study, storage: str) -> optuna.trial.FrozenTrial:
+    try:
+        return study.best_trial
+    except ValueError:
+        raise StorageError(
+            f"Study {study.study_name!r} in {describe(storage)!r} has no complete trial yet; "
+            "run 'tuner study' or 'tuner worker' on it first."
+        ) from None
+
+
+def _model(study: optuna.Study) -> str:
+    model = study.user_attrs.get(ATTR_MODEL)
+    if model is None:
+        raise StorageError(
+            f"Study {study.study_name!r} records no model; it was not created by 'tuner study'."
+        )
+    return str(model)
+
+
+def load_best(storage: str, study_name: str) -> tuple[str, dict[str, Any]]:
+    """The study's model key and the best trial's constructor kwargs.
+
+    ``MODELS[model](**params)`` rebuilds the best model (fixed kwargs of the space included).
+
+    Raises:
+        StorageError: missing study or no complete trial.
+    """
+    study = load_study(storage, study_name)
+    return _model(study), _params(study, _best_trial(study, storage))
+
+
+def _params(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    from tuner.study.spaces import parse_space
+    from tuner.study.worker import ATTR_SPACE
+
+    fixed: dict[str, Any] = {}
+    text = study.user_attrs.get(ATTR_SPACE)
+    if text:
+        fixed = dict(parse_space(text, source=f"study {study.study_name!r}").fixed)
+    return {**fixed, **trial.params}
+
+
+def best_summary(storage: str, study_name: str) -> dict[str, Any]:
+    """What ``tuner best`` prints: model, params, validation MRR@100, trial number, counts."""
+    study = load_study(storage, study_name)
+    best = _best_trial(study, storage)
+    counts = trial_counts(study)
+    return {
+        "study_name": study_name,
+        "model": _model(study),
+        "params": _params(study, best),
+        "val_mrr_at_100": float(best.value) if best.value is not None else None,
+        "trial_number": best.number,
+        "n_complete": counts.complete,
+        "n_pruned": counts.pruned,
+        "n_failed": counts.failed,
+        "storage": describe(storage),
+    }
+
+
+def export_study(
+    *,
+    storage: str,
+    study_name: str,
+    out: str | Path,
+    data_dir: str | Path | None = None,
+    num_threads: int = 0,
+) -> dict[str, Any]:
+    """Write ``best_params.json``, ``trials.csv`` and ``figures/*.html`` into ``out``.
+
+    The best parameters are refitted on train + validation and scored on test (MRR@100), the
+    number to quote. Each file is written atomically; ``figures/`` is replaced as a whole.
+
+    Args:
+        storage: storage URL.
+        study_name: the study.
+        out: output directory (created; other files in it are left alone).
+        data_dir: prepared split; default: the one recorded in the study. Its fingerprint must
+            match the study's.
+        num_threads: numba threads for the refit (0 = numba's default).
+
+    Returns:
+        The best_params dict (also in ``best_params.json``).
+
+    Raises:
+        StorageError: missing study, no complete trial, or data with another fingerprint.
+    """
+    from tuner.data import load_prepared
+    from tuner.metrics import evaluate
+    from tuner.solvers import MODELS
+
+    summary = best_summary(storage, study_name)
+    study = load_study(storage, study_name)
+    directory = data_dir if data_dir is not None else study.user_attrs.get(ATTR_DATA_DIR)
+    if directory is None:
+        raise StorageError(f"Study {study_name!r} records no data directory; pass --data DIR.")
+    data = load_prepared(directory)
+    check_compatible(study.user_attrs, study_name=study_name, fingerprint=data.fingerprint)
+
+    t0 = time.perf_counter()
+    seed = int(study.user_attrs.get(ATTR_SEED, 0))
+    kwargs = {"random_state": seed, **summary["params"], "num_threads": num_threads}
+    model = MODELS[summary["model"]](**kwargs)
+    train_val = data.train_val()
+    model.fit(train_val)
+    test = evaluate(
+        model.user_factors,
+        model.item_factors,
+        train_val,
+        data.test,
+        k=100,
+        num_threads=num_threads,
+    )
+    best = {
+        "model": summary["model"],
+        "params": summary["params"],
+        "val_mrr_at_100": summary["val_mrr_at_100"],
+        "test_mrr_at_100": float(test.mrr),
+        "test_hr_at_100": float(test.hr),
+        "test_ndcg_at_100": float(test.ndcg),
+        "refit_seconds": round(time.perf_counter() - t0, 3),
+        "trial_number": summary["trial_number"],
+        "n_complete": summary["n_complete"],
+        "n_pruned": summary["n_pruned"],
+        "n_failed": summary["n_failed"],
+        "data_fingerprint": study.user_attrs.get(ATTR_FINGERPRINT, data.fingerprint),
+        "study_name": study_name,
+        "storage": describe(storage),
+    }
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "best_params.json", json.dumps(best, indent=2) + "\n")
+    frame = study.trials_dataframe(multi_index=False)
+    write_text_atomic(out / "trials.csv", frame.to_csv(index=False))
+    write_figures(study, out / "figures")
+    return best
+
+
+def write_figures(study: optuna.Study, out: Path) -> list[str]:
+    """Optuna's plotly figures as HTML (plotly.js once, beside them). Returns the file names.
+
+    Parameter importances need two complete trials with varying parameters; otherwise that
+    figure is skipped.
+    """
+    import optuna.visualization as vis
+    from optuna.trial import TrialState
+
+    n_complete = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    makers = {
+        "optimization_history": vis.plot_optimization_history,
+        "intermediate_values": vis.plot_intermediate_values,
+        "parallel_coordinate": vis.plot_parallel_coordinate,
+        "param_importances": vis.plot_param_importances,
+    }
+    written: list[str] = []
+    with atomic_dir(out) as tmp:
+        for name, make in makers.items():
+            if name == "param_importances" and n_complete < 2:
+                continue
+            try:
+                fig = make(study)
+            except (ValueError, RuntimeError, ZeroDivisionError):
+                # Importances refuse a study whose parameters never varied; skip that figure.
+                continue
+            fig.write_html(tmp / f"{name}.html", include_plotlyjs="directory")
+            written.append(f"{name}.html")
+    return written

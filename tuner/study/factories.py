@@ -1,0 +1,84 @@
+"""Pruners and samplers by name, with every setting explicit.
+
+Every worker process builds its own pruner from the study's stored settings, so nothing may be
+left to "auto": with ``min_resource="auto"`` two processes could infer different rungs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tuner.errors import ConfigError
+
+if TYPE_CHECKING:
+    import optuna
+
+PRUNERS = ("sha", "hyperband", "median", "none")
+SAMPLERS = ("tpe", "random")
+
+
+def pruner_config(
+    name: str = "sha", *, min_resource: int = 1, reduction_factor: int = 3, max_resource: int = 5
+) -> dict[str, Any]:
+    """Validated pruner settings, in the form stored in the study's attributes.
+
+    Args:
+        name: "sha" (successive halving), "hyperband", "median" or "none".
+        min_resource: iterations every trial runs before its first rung (>= 1).
+        reduction_factor: keep the top 1/reduction_factor at each rung (>= 2).
+        max_resource: the most iterations a trial can run (Hyperband's bracket sizes).
+
+    Raises:
+        ConfigError: unknown name or out-of-range setting.
+    """
+    if name not in PRUNERS:
+        raise ConfigError(f"Unknown pruner {name!r}; choose one of {list(PRUNERS)}.")
+    if not isinstance(min_resource, int) or min_resource < 1:
+        raise ConfigError(f"min_resource must be an integer >= 1. Got {min_resource!r} instead.")
+    if not isinstance(reduction_factor, int) or reduction_factor < 2:
+        raise ConfigError(
+            f"reduction_factor must be an integer >= 2. Got {reduction_factor!r} instead."
+        )
+    return {
+        "name": name,
+        "min_resource": min_resource,
+        "reduction_factor": reduction_factor,
+        "max_resource": max(int(max_resource), min_resource),
+    }
+
+
+def make_pruner(config: dict[str, Any]) -> optuna.pruners.BasePruner:
+    """The Optuna pruner for a :func:`pruner_config` dict (resource = solver iterations)."""
+    import optuna
+
+    name = config["name"]
+    if name == "sha":
+        return optuna.pruners.SuccessiveHalvingPruner(
+            min_resource=config["min_resource"],
+            reduction_factor=config["reduction_factor"],
+            min_early_stopping_rate=0,
+        )
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(
+            min_resource=config["min_resource"],
+            max_resource=config["max_resource"],
+            reduction_factor=config["reduction_factor"],
+        )
+    if name == "median":
+        return optuna.pruners.MedianPruner(
+            n_startup_trials=5, n_warmup_steps=config["min_resource"] - 1
+        )
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    raise ConfigError(f"Unknown pruner {name!r}; choose one of {list(PRUNERS)}.")
+
+
+def make_sampler(name: str = "tpe", *, seed: int | None = 0) -> optuna.samplers.BaseSampler:
+    """A seeded sampler. TPE uses the constant liar so parallel workers spread out."""
+    import optuna
+
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    raise ConfigError(f"Unknown sampler {name!r}; choose one of {list(SAMPLERS)}.")

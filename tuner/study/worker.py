@@ -1,0 +1,313 @@
+"""One worker process: load the data once, then run trials until the global budget is spent.
+
+The budget counts *finished* trials (COMPLETE + PRUNED + FAIL) over all workers. A FAIL trial
+that the heartbeat retried is not counted (its WAITING copy is), nor is a trial a worker started
+after the budget was already spent (the rare race of two workers starting the last trial at
+once: the loser is failed at once with ``surplus`` set and counts for nothing).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tuner.errors import ConfigError, SolverError, StorageError
+from tuner.objectives import METRIC, get_objective
+from tuner.study.factories import make_pruner, make_sampler
+from tuner.study.spaces import SearchSpace, load_space, parse_space
+from tuner.study.storage import DEFAULT_HEARTBEAT, describe, open_storage
+
+if TYPE_CHECKING:
+    import optuna
+
+    from tuner.data import PreparedData
+
+log = logging.getLogger(__name__)
+
+# Study user attributes written by `tuner study` and checked by every worker.
+ATTR_MODEL = "model"
+ATTR_FINGERPRINT = "data_fingerprint"
+ATTR_SPACE = "search_space"
+ATTR_METRIC = "metric"
+ATTR_BUDGET = "n_trials"
+ATTR_SEED = "seed"
+ATTR_PRUNER = "pruner"
+ATTR_DATA_DIR = "data_dir"
+ATTR_REPORT_USERS = "report_users"
+
+
+class _BudgetSpent(Exception):
+    """Raised inside a trial that started after the global budget was already spent."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialCounts:
+    """Trials of a study by what they mean for the budget.
+
+    ``failed`` excludes FAIL trials that were retried and surplus trials.
+    """
+
+    complete: int = 0
+    pruned: int = 0
+    failed: int = 0
+    running: int = 0
+    waiting: int = 0
+    retried: int = 0
+    surplus: int = 0
+
+    @property
+    def finished(self) -> int:
+        return self.complete + self.pruned + self.failed
+
+    @property
+    def claimed(self) -> int:
+        """Finished plus started or queued: trials that will end up counted."""
+        return self.finished + self.running + self.waiting
+
+
+def _budget_trials(trials: list[optuna.trial.FrozenTrial]) -> tuple[list[Any], set[int]]:
+    """The trials that count for the budget (in number order), and the retried FAIL numbers."""
+    from optuna.trial import TrialState
+
+    retried: set[int] = set()
+    for t in trials:
+        retried.update(t.system_attrs.get("retry_history", ()))
+    counted = [
+        t
+        for t in trials
+        if not (
+            t.state == TrialState.FAIL
+            and (t.number in retried or t.user_attrs.get("surplus", False))
+        )
+    ]
+    return counted, retried
+
+
+def trial_counts(study: optuna.Study) -> TrialCounts:
+    """Count a study's trials as the budget sees them."""
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    counted, retried = _budget_trials(trials)
+    by_state = {s: 0 for s in TrialState}
+    for t in counted:
+        by_state[t.state] += 1
+    failed = [t for t in trials if t.state == TrialState.FAIL]
+    n_retried = sum(1 for t in failed if t.number in retried)
+    return TrialCounts(
+        complete=by_state[TrialState.COMPLETE],
+        pruned=by_state[TrialState.PRUNED],
+        failed=by_state[TrialState.FAIL],
+        running=by_state[TrialState.RUNNING],
+        waiting=by_state[TrialState.WAITING],
+        retried=n_retried,
+        surplus=len(failed) - n_retried - by_state[TrialState.FAIL],
+    )
+
+
+def load_study(
+    storage_url: str,
+    study_name: str,
+    *,
+    heartbeat: int | None = None,
+    sampler: Any = None,
+    pruner: Any = None,
+) -> optuna.Study:
+    """Load an existing study; StorageError when the storage has no study of that name."""
+    import optuna
+
+    storage = open_storage(storage_url, heartbeat=heartbeat)
+    try:
+        return optuna.load_study(
+            study_name=study_name, storage=storage, sampler=sampler, pruner=pruner
+        )
+    except KeyError:
+        names = sorted(s.study_name for s in optuna.get_all_study_summaries(storage))
+        raise StorageError(
+            f"No study {study_name!r} in storage {describe(storage_url)!r}; existing: "
+            f"{names or 'none'}. Create it with 'tuner study --study-name {study_name} ...'."
+        ) from None
+
+
+def check_compatible(
+    attrs: dict[str, Any],
+    *,
+    study_name: str,
+    fingerprint: str | None = None,
+    space: SearchSpace | None = None,
+    model: str | None = None,
+) -> None:
+    """Refuse to work on a study built on other data, another model or another space.
+
+    Raises:
+        StorageError: naming the mismatch and the fix.
+    """
+    stored_model = attrs.get(ATTR_MODEL)
+    if model is not None and stored_model is not None and stored_model != model:
+        raise StorageError(
+            f"Study {study_name!r} tunes model {stored_model!r}, not {model!r}. "
+            "Use another --study-name for another model."
+        )
+    stored_fp = attrs.get(ATTR_FINGERPRINT)
+    if fingerprint is not None and stored_fp is not None and stored_fp != fingerprint:
+        raise StorageError(
+            f"Study {study_name!r} was built on data with fingerprint {stored_fp[:12]}..., but "
+            f"--data has fingerprint {fingerprint[:12]}...; pass the same prepared split or use "
+            "another --study-name."
+        )
+    stored_space = attrs.get(ATTR_SPACE)
+    if space is not None and stored_space is not None:
+        theirs = parse_space(stored_space, source=f"study {study_name!r}")
+        if theirs.canonical() != space.canonical():
+            raise StorageError(
+                f"Study {study_name!r} searches another space than {space.source!r}; "
+                "drop --space to use the study's own, or use another --study-name."
+            )
+
+
+@dataclasses.dataclass
+class WorkerResult:
+    """What one worker did."""
+
+    trials_run: int
+    counts: TrialCounts
+
+
+def run_worker(
+    *,
+    storage: str,
+    study_name: str,
+    data_dir: str | Path | None = None,
+    data: PreparedData | None = None,
+    n_trials: int | None = None,
+    seed: int | None = None,
+    num_threads: int = 0,
+    heartbeat: int | None = DEFAULT_HEARTBEAT,
+    space_path: str | Path | None = None,
+    on_trial_end: Any = None,
+) -> WorkerResult:
+    """Join study ``study_name`` and run trials until its global budget is spent.
+
+    Args:
+        storage: storage URL (see :mod:`tuner.study.storage`).
+        study_name: an existing study created by :func:`tuner.study.run_study`.
+        data_dir: prepared split; default: the directory recorded in the study.
+        data: an already loaded split (saves reloading it in-process).
+        n_trials: global budget; default: the study's recorded budget.
+        seed: sampler seed of this worker; default: the study's seed plus the number of trials
+            it holds (deterministic, and different for workers joining at different times).
+        num_threads: numba threads for this worker (0 = numba's default).
+        heartbeat: seconds between heartbeats (RDB storages); None disables them.
+        space_path: when given, must equal the study's space (else StorageError).
+        on_trial_end: optional ``callback(study, frozen_trial)`` after each trial.
+
+    Raises:
+        StorageError: missing study, or other data / space / model than the study's.
+    """
+    import optuna
+
+    from tuner.data import load_prepared
+
+    probe = load_study(storage, study_name)
+    attrs = dict(probe.user_attrs)
+    model = attrs.get(ATTR_MODEL)
+    if model is None or ATTR_SPACE not in attrs:
+        raise StorageError(
+            f"Study {study_name!r} was not created by 'tuner study' (no model/space attributes); "
+            "create it with 'tuner study'."
+        )
+    objective_cls = get_objective(model)
+    space = parse_space(
+        attrs[ATTR_SPACE],
+        known=objective_cls.parameters,
+        model=model,
+        source=f"study {study_name!r}",
+    )
+    if space_path is not None:
+        mine = load_space(space_path, known=objective_cls.parameters, model=model)
+        check_compatible(attrs, study_name=study_name, space=mine)
+    if data is None:
+        directory = data_dir if data_dir is not None else attrs.get(ATTR_DATA_DIR)
+        if directory is None:
+            raise ConfigError(f"Study {study_name!r} records no data directory; pass --data DIR.")
+        data = load_prepared(directory)
+    check_compatible(attrs, study_name=study_name, fingerprint=data.fingerprint)
+
+    budget = int(n_trials if n_trials is not None else attrs.get(ATTR_BUDGET, 0))
+    if budget < 1:
+        raise ConfigError(f"The trial budget must be >= 1. Got {budget} instead.")
+    base_seed = int(attrs.get(ATTR_SEED, 0))
+    if seed is None:
+        seed = base_seed + len(probe.get_trials(deepcopy=False))
+    study = load_study(
+        storage,
+        study_name,
+        heartbeat=heartbeat,
+        sampler=make_sampler("tpe", seed=seed),
+        pruner=make_pruner(attrs[ATTR_PRUNER]),
+    )
+    # Every worker scores the same validation subsample, so rungs compare like with like.
+    objective = objective_cls(
+        data,
+        space,
+        num_threads=num_threads,
+        report_users=attrs.get(ATTR_REPORT_USERS),
+        seed=base_seed,
+    )
+
+    def guarded(trial: optuna.trial.Trial) -> float:
+        counted, _ = _budget_trials(study.get_trials(deepcopy=False))
+        ahead = sum(1 for t in counted if t.number < trial.number)
+        if ahead >= budget:
+            trial.set_user_attr("surplus", True)
+            trial.set_user_attr(
+                "fail_reason", f"not run: the budget of {budget} trials was already spent"
+            )
+            raise _BudgetSpent(f"budget of {budget} trials already spent")
+        return objective(trial)
+
+    callbacks = [on_trial_end] if on_trial_end is not None else []
+    heartbeats = heartbeat is not None and not storage.startswith("journal://")
+    poll = max(1.0, min(5.0, (heartbeat or 2) / 2))
+    run = 0
+    while True:
+        if heartbeats:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)
+        counts = trial_counts(study)
+        if counts.waiting > 0 or counts.claimed < budget:
+            study.optimize(
+                guarded, n_trials=1, catch=(SolverError, _BudgetSpent), callbacks=callbacks
+            )
+            run += 1
+        elif counts.running > 0 and heartbeats:
+            # Another worker's trial may have died with it: wait until it ends or goes stale.
+            time.sleep(poll)
+        else:
+            break
+    return WorkerResult(trials_run=run, counts=trial_counts(study))
+
+
+__all__ = [
+    "ATTR_BUDGET",
+    "ATTR_DATA_DIR",
+    "ATTR_FINGERPRINT",
+    "ATTR_METRIC",
+    "ATTR_MODEL",
+    "ATTR_PRUNER",
+    "ATTR_REPORT_USERS",
+    "ATTR_SEED",
+    "ATTR_SPACE",
+    "METRIC",
+    "TrialCounts",
+    "WorkerResult",
+    "check_compatible",
+    "load_study",
+    "run_worker",
+    "trial_counts",
+]
