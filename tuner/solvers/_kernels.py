@@ -1,0 +1,402 @@
+"""numba kernels for the per-row least-squares sweeps of ALS and iALS, with NumPy references.
+
+Every sweep solves, for each row ``u`` of a CSR matrix (users for the user half, items for the
+item half), the k x k system
+
+    (diag(d) + lam[u] I + sum_i w_i y_i y_i^T) x_u = sum_i b_i y_i
+
+over the row's stored entries ``i`` with value ``r_i``, where ``w_i = gw_a * r_i + gw_b`` and
+``b_i = bw_a * r_i + bw_b``. ALS (the course's form) is ``d = 0, w = 1, b = r``; iALS
+(Hu, Koren, Volinsky 2008) is ``w = alpha * r, b = 1 + alpha * r`` with ``diag(d)`` the other
+side's Gram matrix Y^T Y *expressed in its eigenbasis*: the caller rotates the other side's
+factors by the eigenvectors of Y^T Y, so the shared Gram term is diagonal and costs O(k) per row
+instead of O(k^2), and rotates the solutions back. Both Cholesky and conjugate gradient are
+invariant under that orthogonal change of basis, so the solutions are those of the original
+system up to rounding.
+
+Rows are split across workers cyclically after sorting them by length (``row_order``) so that
+every worker gets the same mix of long and short rows; each worker owns one slot of the scratch
+buffers, allocated by the caller before the parallel loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# fastmath without "nnan"/"ninf": the kernels must still see a NaN or a non-positive pivot so
+# that a diverging fit is reported instead of silently returned.
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+
+@njit(fastmath=FASTMATH, cache=True, nogil=True)
+def cholesky_inplace(a: np.ndarray, n: int) -> bool:
+    """Overwrite the lower triangle of ``a[:n, :n]`` with its Cholesky factor L (A = L L^T).
+
+    Args:
+        a: (>= n, >= n) float64; only the lower triangle (j <= i) is read and written.
+        n: order of the leading block to factor.
+
+    Returns:
+        False when a pivot is not strictly positive (the matrix is not numerically SPD).
+    """
+    for j in range(n):
+        s = a[j, j]
+        for m in range(j):
+            s -= a[j, m] * a[j, m]
+        if not s > 0.0:
+            return False
+        d = np.sqrt(s)
+        a[j, j] = d
+        inv = 1.0 / d
+        for i in range(j + 1, n):
+            t = a[i, j]
+            for m in range(j):
+                t -= a[i, m] * a[j, m]
+            a[i, j] = t * inv
+    return True
+
+
+@njit(fastmath=FASTMATH, cache=True, nogil=True)
+def cholesky_solve_inplace(a: np.ndarray, n: int, b: np.ndarray) -> None:
+    """Solve L L^T x = b in place given the factor from :func:`cholesky_inplace`.
+
+    Args:
+        a: (>= n, >= n) float64 holding L in its lower triangle.
+        n: order of the system.
+        b: (>= n,) float64 right-hand side, overwritten with x.
+    """
+    for i in range(n):
+        t = b[i]
+        for m in range(i):
+            t -= a[i, m] * b[m]
+        b[i] = t / a[i, i]
+    for i in range(n - 1, -1, -1):
+        t = b[i] / a[i, i]
+        b[i] = t
+        for m in range(i):
+            b[m] -= a[i, m] * t
+
+
+@njit(parallel=True, fastmath=FASTMATH, cache=True)
+def solve_rows_exact(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    other: np.ndarray,
+    diag: np.ndarray,
+    lam: np.ndarray,
+    gw_a: float,
+    gw_b: float,
+    bw_a: float,
+    bw_b: float,
+    woodbury_max: int,
+    row_order: np.ndarray,
+    out: np.ndarray,
+    mat: np.ndarray,
+    rows: np.ndarray,
+    vec: np.ndarray,
+) -> None:
+    """Exact per-row solve (Cholesky) of the system in the module docstring.
+
+    Args:
+        indptr, indices, data: CSR of the rows to solve (data float32, > 0).
+        other: (n_other, k) float32 factors of the other side (rotated for iALS).
+        diag: (k,) float64 diagonal Gram term d (>= 0; zeros for ALS).
+        lam: (n_rows,) float64 per-row regularization.
+        gw_a, gw_b, bw_a, bw_b: weight coefficients (see module docstring).
+        woodbury_max: rows with fewer entries than this use the n x n dual form.
+        row_order: (n_rows,) int64 rows sorted by length, dealt cyclically to workers.
+        out: (n_rows, k) float32 solutions, written row by row (NaN row when not SPD).
+        mat: (n_workers, k, k) float64 scratch (k x k system or n x n dual system).
+        rows: (n_workers, k, k) float64 scratch (gathered, scaled rows).
+        vec: (n_workers, 3, k) float64 scratch.
+    """
+    n_rows = row_order.shape[0]
+    k = other.shape[1]
+    n_workers = mat.shape[0]
+    dmin = np.inf
+    for a in range(k):
+        dmin = min(dmin, diag[a])
+    for wkr in prange(n_workers):
+        a_m = mat[wkr]
+        h = rows[wkr]
+        b = vec[wkr, 0]
+        q = vec[wkr, 1]
+        s = vec[wkr, 2]
+        for t in range(wkr, n_rows, n_workers):
+            u = row_order[t]
+            start = indptr[u]
+            end = indptr[u + 1]
+            n = end - start
+            lam_u = lam[u]
+            if n == 0:
+                for a in range(k):
+                    out[u, a] = 0.0
+                continue
+            ok = True
+            if n < woodbury_max and dmin + lam_u > 0.0:
+                # Dual form: with D = diag(d) + lam I and H = W^1/2 Y_I D^-1/2 (n x k),
+                # x = D^-1/2 H^T (I + H H^T)^-1 W^-1/2 b  (push-through identity, no cancellation).
+                for a in range(k):
+                    q[a] = 1.0 / np.sqrt(diag[a] + lam_u)
+                for j in range(n):
+                    i = indices[start + j]
+                    r = data[start + j]
+                    sw = np.sqrt(gw_a * r + gw_b)
+                    s[j] = (bw_a * r + bw_b) / sw
+                    for a in range(k):
+                        h[j, a] = sw * q[a] * other[i, a]
+                for j in range(n):
+                    for m in range(j + 1):
+                        acc = 0.0
+                        for a in range(k):
+                            acc += h[j, a] * h[m, a]
+                        a_m[j, m] = acc
+                    a_m[j, j] += 1.0
+                ok = cholesky_inplace(a_m, n)
+                if ok:
+                    cholesky_solve_inplace(a_m, n, s)
+                    for a in range(k):
+                        b[a] = 0.0
+                    for j in range(n):
+                        sj = s[j]
+                        for a in range(k):
+                            b[a] += sj * h[j, a]
+                    for a in range(k):
+                        out[u, a] = b[a] * q[a]
+            else:
+                for a in range(k):
+                    for m in range(a + 1):
+                        a_m[a, m] = 0.0
+                    a_m[a, a] = diag[a] + lam_u
+                    b[a] = 0.0
+                # Rank-4 updates of the lower triangle: four gathered rows per pass over A.
+                p = start
+                while p < end:
+                    nb = min(4, end - p)
+                    for j in range(nb):
+                        i = indices[p + j]
+                        r = data[p + j]
+                        sw = np.sqrt(gw_a * r + gw_b)
+                        bw = bw_a * r + bw_b
+                        for a in range(k):
+                            y = np.float64(other[i, a])
+                            h[j, a] = sw * y
+                            b[a] += bw * y
+                    for j in range(nb, 4):
+                        for a in range(k):
+                            h[j, a] = 0.0
+                    h0 = h[0]
+                    h1 = h[1]
+                    h2 = h[2]
+                    h3 = h[3]
+                    for a in range(k):
+                        c0 = h0[a]
+                        c1 = h1[a]
+                        c2 = h2[a]
+                        c3 = h3[a]
+                        row = a_m[a]
+                        for m in range(a + 1):
+                            row[m] += c0 * h0[m] + c1 * h1[m] + c2 * h2[m] + c3 * h3[m]
+                    p += nb
+                ok = cholesky_inplace(a_m, k)
+                if ok:
+                    cholesky_solve_inplace(a_m, k, b)
+                    for a in range(k):
+                        out[u, a] = b[a]
+            if not ok:
+                for a in range(k):
+                    out[u, a] = np.nan
+
+
+@njit(parallel=True, fastmath=FASTMATH, cache=True)
+def solve_rows_cg(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    other: np.ndarray,
+    diag: np.ndarray,
+    lam: np.ndarray,
+    gw_a: float,
+    gw_b: float,
+    bw_a: float,
+    bw_b: float,
+    cg_steps: int,
+    row_order: np.ndarray,
+    x: np.ndarray,
+    vec: np.ndarray,
+) -> None:
+    """Conjugate-gradient steps per row, warm-started from the current solution.
+
+    Same system and arguments as :func:`solve_rows_exact`, except:
+
+    Args:
+        diag: (k,) float32 diagonal Gram term.
+        cg_steps: number of CG steps per row (stops earlier once the residual is ~0).
+        x: (n_rows, k) float32 current solutions, updated in place; empty rows become 0.
+        vec: (n_workers, 3, k) float32 scratch (residual, direction, A @ direction).
+    """
+    n_rows = row_order.shape[0]
+    k = other.shape[1]
+    n_workers = vec.shape[0]
+    for wkr in prange(n_workers):
+        res = vec[wkr, 0]
+        p = vec[wkr, 1]
+        ap = vec[wkr, 2]
+        for t in range(wkr, n_rows, n_workers):
+            u = row_order[t]
+            start = indptr[u]
+            end = indptr[u + 1]
+            xu = x[u]
+            if start == end:
+                for a in range(k):
+                    xu[a] = 0.0
+                continue
+            lam_u = np.float32(lam[u])
+            for a in range(k):
+                res[a] = -(diag[a] + lam_u) * xu[a]
+            for j in range(start, end):
+                i = indices[j]
+                r = data[j]
+                yi = other[i]
+                dot = np.float32(0.0)
+                for a in range(k):
+                    dot += yi[a] * xu[a]
+                coef = np.float32(bw_a * r + bw_b) - np.float32(gw_a * r + gw_b) * dot
+                for a in range(k):
+                    res[a] += coef * yi[a]
+            rs_old = np.float32(0.0)
+            for a in range(k):
+                p[a] = res[a]
+                rs_old += res[a] * res[a]
+            if rs_old < 1e-20:
+                continue
+            for _ in range(cg_steps):
+                for a in range(k):
+                    ap[a] = (diag[a] + lam_u) * p[a]
+                for j in range(start, end):
+                    i = indices[j]
+                    yi = other[i]
+                    dot = np.float32(0.0)
+                    for a in range(k):
+                        dot += yi[a] * p[a]
+                    coef = np.float32(gw_a * data[j] + gw_b) * dot
+                    for a in range(k):
+                        ap[a] += coef * yi[a]
+                pap = np.float32(0.0)
+                for a in range(k):
+                    pap += p[a] * ap[a]
+                step = rs_old / pap
+                rs_new = np.float32(0.0)
+                for a in range(k):
+                    xu[a] += step * p[a]
+                    res[a] -= step * ap[a]
+                    rs_new += res[a] * res[a]
+                if rs_new < 1e-20:
+                    break
+                beta = rs_new / rs_old
+                for a in range(k):
+                    p[a] = res[a] + beta * p[a]
+                rs_old = rs_new
+
+
+@njit(parallel=True, cache=True)
+def max_abs(x: np.ndarray) -> float:
+    """Largest |value| of a 2-D array; NaN when any entry is NaN (inf when any is inf)."""
+    n = x.shape[0]
+    best = np.zeros(n, dtype=np.float64)
+    for i in prange(n):
+        m = 0.0
+        for a in range(x.shape[1]):
+            v = abs(np.float64(x[i, a]))
+            if np.isnan(v):
+                m = v
+                break
+            m = max(m, v)
+        best[i] = m
+    worst = 0.0
+    for i in range(n):
+        if np.isnan(best[i]):
+            return best[i]
+        worst = max(worst, best[i])
+    return worst
+
+
+# --------------------------------------------------------------------------- NumPy references
+
+
+def solve_rows_reference(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    other: np.ndarray,
+    gram: np.ndarray,
+    lam: np.ndarray,
+    gw: tuple[float, float],
+    bw: tuple[float, float],
+) -> np.ndarray:
+    """Dense NumPy reference of the exact sweep (in the original, unrotated basis).
+
+    Args:
+        gram: (k, k) float64 shared Gram term (Y^T Y for iALS, zeros for ALS).
+        other: (n_other, k) float32 factors of the other side, unrotated.
+
+    Returns:
+        (n_rows, k) float64 solutions (zeros for empty rows).
+    """
+    n_rows = indptr.shape[0] - 1
+    k = other.shape[1]
+    out = np.zeros((n_rows, k))
+    for u in range(n_rows):
+        sl = slice(indptr[u], indptr[u + 1])
+        if sl.start == sl.stop:
+            continue
+        y = other[indices[sl]].astype(np.float64)
+        r = data[sl].astype(np.float64)
+        w = gw[0] * r + gw[1]
+        b = bw[0] * r + bw[1]
+        a = gram + lam[u] * np.eye(k) + (y * w[:, None]).T @ y
+        out[u] = np.linalg.solve(a, y.T @ b)
+    return out
+
+
+def solve_rows_cg_reference(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    other: np.ndarray,
+    gram: np.ndarray,
+    lam: np.ndarray,
+    gw: tuple[float, float],
+    bw: tuple[float, float],
+    cg_steps: int,
+    x0: np.ndarray,
+) -> np.ndarray:
+    """Dense NumPy reference of the CG sweep: ``cg_steps`` textbook CG steps from ``x0``."""
+    x = np.array(x0, dtype=np.float64)
+    k = other.shape[1]
+    for u in range(indptr.shape[0] - 1):
+        sl = slice(indptr[u], indptr[u + 1])
+        if sl.start == sl.stop:
+            x[u] = 0.0
+            continue
+        y = other[indices[sl]].astype(np.float64)
+        r = data[sl].astype(np.float64)
+        a = gram + lam[u] * np.eye(k) + (y * (gw[0] * r + gw[1])[:, None]).T @ y
+        res = y.T @ (bw[0] * r + bw[1]) - a @ x[u]
+        p = res.copy()
+        rs_old = res @ res
+        if rs_old < 1e-20:
+            continue
+        for _ in range(cg_steps):
+            ap = a @ p
+            step = rs_old / (p @ ap)
+            x[u] += step * p
+            res -= step * ap
+            rs_new = res @ res
+            if rs_new < 1e-20:
+                break
+            p = res + (rs_new / rs_old) * p
+            rs_old = rs_new
+    return x
