@@ -119,7 +119,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     loader.add_argument(
         "--lists-format",
         choices=("user", "count"),
-        default="user",
         help="lists: first number on a line is the user id ('user', Gowalla) or the item count "
         "('count', CiteULike; the user id is then the 0-based line number)",
     )
@@ -129,19 +128,17 @@ def run(args: argparse.Namespace) -> int:
     from tuner.data import prepare, summary
     from tuner.data.prepare import DataWarning
 
-    options = {}
-    if args.source in ("interactions", "lists"):
-        options = {
-            "user_col": args.user_col,
-            "item_col": args.item_col,
-            "rating_col": args.rating_col,
-            "sep": args.sep,
-            "header": not args.no_header,
-            "min_rating": args.min_rating,
-            "names": args.names,
-        }
-        if args.source == "lists":
-            options = {"lists_format": args.lists_format}
+    # Only options the user set reach the loader; a loader that does not take one says so.
+    options = {
+        "user_col": args.user_col,
+        "item_col": args.item_col,
+        "rating_col": args.rating_col,
+        "sep": args.sep,
+        "header": False if args.no_header else None,
+        "min_rating": args.min_rating,
+        "names": args.names,
+        "lists_format": args.lists_format,
+    }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
         manifest = prepare(
