@@ -58,3 +58,26 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture()
 def journal_url(tmp_path: Path) -> str:
     return f"journal://{tmp_path / 'studies.log'}"
+
+
+@pytest.fixture(scope="module")
+def finished_study(
+    prepared_small: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path]:
+    """One finished 8-trial ALS study shared by the read-only tests of this module."""
+    from tuner.study import run_study
+
+    root = tmp_path_factory.mktemp("finished")
+    space = root / "space.toml"
+    space.write_text(TINY_ALS)
+    sqlite_url = f"sqlite:///{root / 'studies.db'}"
+    run_study(
+        data_dir=prepared_small,
+        model="als",
+        storage=sqlite_url,
+        study_name="e",
+        n_trials=8,
+        space_path=space,
+        pruner="sha",
+    )
+    return sqlite_url, prepared_small

@@ -1,4 +1,4 @@
-"""Storage URLs: SQLite, journal and PostgreSQL open; unknown or unreachable ones fail in one line."""
+"""Storage URLs: SQLite, journal and PostgreSQL open; bad or unreachable ones fail in one line."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import math
 import time
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -118,7 +119,10 @@ class Objective(abc.ABC):
             metrics = self._score(fitted, self.report_users)
             eval_seconds += time.perf_counter() - t0
             last.update(iteration=iteration, metrics=metrics)
-            trial.report(float(metrics.mrr), step=iteration)
+            with warnings.catch_warnings():
+                # A heartbeat retry inherits the dead trial's reports; Optuna keeps those.
+                warnings.filterwarnings("ignore", message="The reported value is ignored")
+                trial.report(float(metrics.mrr), step=iteration)
             # Pruning at the last iteration saves nothing and throws away a finished fit.
             if iteration < total and trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after iteration {iteration} of {total}")

@@ -1,0 +1,125 @@
+"""Several worker processes on one study: exact global budget, and recovery from a killed one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from tuner.study import run_study, run_worker, split_threads, trial_counts
+
+
+def test_cores_are_split_between_workers() -> None:
+    assert split_threads(1, cores=8) == 8
+    assert split_threads(3, cores=8) == 2
+    assert split_threads(4, cores=2) == 1
+
+
+@pytest.mark.slow
+def test_three_worker_processes_spend_the_exact_budget(
+    prepared_small: Path, sqlite_url: str, write_space: Callable[..., Path], tuner_home: Path
+) -> None:
+    study = run_study(
+        data_dir=prepared_small,
+        model="als",
+        storage=sqlite_url,
+        study_name="w3",
+        n_trials=9,
+        workers=3,
+        space_path=write_space(),
+        cores=3,
+    )
+    counts = trial_counts(study)
+    assert counts.finished == 9
+    assert counts.running == counts.waiting == 0
+    # No trial lost to SQLite locking: nothing failed, and only surplus trials beyond 9 exist.
+    assert counts.failed == 0
+    assert len(study.trials) == 9 + counts.surplus
+    assert sorted(p.name for p in (tuner_home / "logs" / "w3").iterdir()) == [
+        "worker-0.log",
+        "worker-1.log",
+        "worker-2.log",
+    ]
+
+
+SLOW_SPACE = """\
+model = "als"
+[params.factors]
+type = "int"
+low = 24
+high = 32
+[params.regularization]
+type = "float"
+low = 0.5
+high = 5.0
+log = true
+[fixed]
+iterations = 40
+"""
+
+
+@pytest.mark.slow
+def test_killed_worker_trial_is_failed_by_heartbeat_and_retried(
+    prepared_small: Path, sqlite_url: str, write_space: Callable[..., Path]
+) -> None:
+    space = write_space(SLOW_SPACE)
+    common = dict(storage=sqlite_url, study_name="k", heartbeat=1)
+    study = run_study(
+        data_dir=prepared_small,
+        model="als",
+        n_trials=1,
+        space_path=space,
+        pruner="none",
+        **common,  # type: ignore[arg-type]
+    )
+    earlier = study.trials[0]
+    assert earlier.state == TrialState.COMPLETE
+
+    victim = subprocess.Popen(
+        [sys.executable, "-m", "tuner", "worker", "--storage", sqlite_url, "--study-name", "k",
+         "--n-trials", "3", "--heartbeat", "1", "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "NUMBA_NUM_THREADS": "1"},
+    )  # fmt: skip
+    killed = None
+    try:
+        deadline = time.monotonic() + 300  # only guards against hanging forever
+        while killed is None and time.monotonic() < deadline and victim.poll() is None:
+            for t in optuna.load_study(study_name="k", storage=sqlite_url).trials:
+                if t.state == TrialState.RUNNING and t.intermediate_values:
+                    killed = t
+                    break
+            else:
+                time.sleep(0.05)
+        assert killed is not None, "the worker never got mid-trial"
+        victim.send_signal(signal.SIGKILL)
+    finally:
+        victim.kill()
+        victim.wait()
+    assert optuna.load_study(study_name="k", storage=sqlite_url).trials[killed.number].state == (
+        TrialState.RUNNING
+    )
+
+    result = run_worker(n_trials=3, **common)  # type: ignore[arg-type]
+    study = optuna.load_study(study_name="k", storage=sqlite_url)
+    dead = study.trials[killed.number]
+    assert dead.state == TrialState.FAIL
+    retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == killed.number]
+    assert len(retries) == 1
+    assert retries[0].state == TrialState.COMPLETE
+    assert retries[0].params == killed.params
+    # Earlier work is intact and the budget is reached exactly.
+    assert study.trials[0].value == earlier.value
+    assert study.trials[0].state == TrialState.COMPLETE
+    assert result.counts.finished == 3
+    assert result.counts.retried == 1
+    assert result.counts.running == result.counts.waiting == 0
