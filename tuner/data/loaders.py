@@ -108,11 +108,16 @@ def _to_ids(values: pd.Series, what: str, path: Path, first_line: int) -> np.nda
     return ids
 
 
+def _show(value: object) -> str:
+    """repr of a cell as the user typed it (no ``np.float64(...)`` wrapper)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _fail_at(bad: np.ndarray, values: pd.Series, what: str, path: Path, first_line: int) -> None:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"{path} line {first_line + i}: {what} {values.iloc[i]!r} is not an integer. "
+            f"{path} line {first_line + i}: {what} {_show(values.iloc[i])} is not an integer. "
             f"Fix: {what}s must be non-negative integers (check the column choice/--sep)."
         )
 
@@ -532,8 +537,8 @@ def load_interactions(
         if np.isnan(r).any():
             i = int(np.flatnonzero(np.isnan(r))[0])
             raise DataError(
-                f"{path} line {first_line + i}: rating {df[rcol].iloc[i]!r} in column {rcol!r} "
-                "is not a number. Fix: pass the right --rating-col."
+                f"{path} line {first_line + i}: rating {_show(df[rcol].iloc[i])} in column "
+                f"{rcol!r} is not a number. Fix: pass the right --rating-col."
             )
         if not (r != 0).any():
             raise DataError(
