@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from tuner.errors import DataError
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def dense_by_raw_id(source: str, path: Path | str, **options: object) -> dict[int, set[int]]:
+def dense_by_raw_id(source: str, path: Path | str, **options: Any) -> dict[int, set[int]]:
     """raw user id -> set of raw item ids, read back from the built matrix."""
     like = build_matrix(load(source, path, **options))
     m = like.matrix

@@ -92,6 +92,7 @@ def test_tuned_ials_beats_popularity_by_a_wide_margin(prepared_small: Path) -> N
     pop = popularity_baseline(data.train, data.train, data.val, k=100)
     model = IALS(factors=32, regularization=0.1, alpha=1.0, iterations=10, random_state=0)
     model.fit(data.train)
+    assert model.user_factors is not None and model.item_factors is not None
     ials = evaluate(model.user_factors, model.item_factors, data.train, data.val, k=100)
     assert ials.n_users == pop.n_users == data.manifest["n_val"]
     assert ials.mrr >= 2.0 * pop.mrr  # measured about 3.2x at seed 0
