@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tuner.data import build_matrix, generate_synthetic, load
@@ -75,7 +76,13 @@ def write_zen_v2(folder: Path) -> None:
     with gzip.open(folder / "user_ratings.gz", "wt", encoding="utf-8") as fh:
         fh.writelines(json.dumps(u) + "\n" for u in users)
     meta = [
-        {"itemId": 7, "title": "Почему коты мурлыкают", "content": "...", "image": [0.1, 0.2]},
+        {
+            "itemId": 7,
+            "title": "Почему коты мурлыкают",
+            "content": "...",
+            "image": [0.1, 0.2],
+            "sourceId": -8961346193427154212,
+        },
         {"itemId": 1043, "title": "Рецепт: борщ «как у бабушки»", "content": "..."},
         {"itemId": 5, "title": 'Обзор, тест и "мнение"', "content": ""},
         {"itemId": 12, "title": "Непопулярная статья", "content": ""},
@@ -98,6 +105,8 @@ def test_zen_v2_likes_are_ones_and_dislikes_are_not(tmp_path: Path) -> None:
     names = like.items.set_index("raw_id")["name"]
     assert names.loc[1043] == "Рецепт: борщ «как у бабушки»"
     assert names.loc[5] == 'Обзор, тест и "мнение"'
+    sources = like.items.set_index("raw_id")["source"]
+    assert sources.loc[7] == -8961346193427154212 and pd.isna(sources.loc[5])
     assert inter.details["dislikes"] == 2
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 
@@ -259,3 +260,17 @@ def test_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
         main(["prepare", "--help"])
     text = capsys.readouterr().out
     assert "tuner prepare --source" in text and "--lists-format" in text
+
+
+def test_zen_prepared_keeps_64_bit_sources_exactly_and_missing_ones_as_na(tmp_path: Path) -> None:
+    src = tmp_path / "zen"
+    shutil.copytree(FIXTURES / "zen", src)
+    lines = (src / "zen_item_to_source.csv").read_text(encoding="utf-8").splitlines()
+    write(src / "zen_item_to_source.csv", "\n".join(lines[:-1]) + "\n")  # item 100 loses it
+    with pytest.warns(DataWarning):
+        prepare("zen", tmp_path / "p", path=src, test_frac=0.3, val_frac=0.3)
+    items = load_prepared(tmp_path / "p").items.set_index("raw_id")
+    assert items.loc[15267, "source"] == -5718237189634574389
+    assert items.loc[61075, "source"] == 8431620371946228745
+    assert items["source"].isna().sum() == 1 and pd.isna(items.loc[100, "source"])
+    assert items.loc[61075, "name"] == 'Футбол: "Спартак" снова впереди'

@@ -122,6 +122,33 @@ def _fail_at(bad: np.ndarray, values: pd.Series, what: str, path: Path, first_li
         )
 
 
+def nullable_int64(cells: pd.Series) -> tuple[pd.api.extensions.ExtensionArray, int | None]:
+    """Exact signed 64-bit integers from text cells; empty cells become <NA>.
+
+    Returns:
+        (values, bad_row): a nullable ``Int64`` array, and the first row that is not a 64-bit
+        integer (``None`` when all parse). No float round trip, so large ids keep every digit.
+    """
+    text = cells.astype(str).str.strip()
+    given = (text != "").to_numpy() & cells.notna().to_numpy()
+    ok = text.str.fullmatch(r"[-+]?\d{1,19}").to_numpy(dtype=bool, na_value=False) | ~given
+    parsed = None
+    if ok.all():
+        try:
+            parsed = np.array(text[given].tolist(), dtype=np.int64)
+        except OverflowError:
+            parsed = None
+    if parsed is None:
+        if not ok.all():
+            return pd.array([], dtype="Int64"), int(np.flatnonzero(~ok)[0])
+        big = [i for i, t in enumerate(text) if given[i] and not -(2**63) <= int(t) < 2**63]
+        return pd.array([], dtype="Int64"), big[0]
+    values = pd.array(np.zeros(given.shape[0], dtype=np.int64), dtype="Int64")
+    values[given] = parsed
+    values[~given] = pd.NA
+    return values, None
+
+
 def _pick_column(
     columns: list[str], requested: str | None, candidates: Iterable[str], path: Path, what: str
 ) -> str | None:
@@ -289,23 +316,12 @@ def load_zen(path: Path | None, *, seed: int = 0, scale: float = 1.0) -> Interac
         src = _read_csv(sources_file, dtype={"source": str}, keep_default_na=False)
         _require_columns(src, ("id", "source"), sources_file)
         sids = _to_ids(src["id"], "item id", sources_file, 2)
-        text = src["source"].astype(str).str.strip()
-        given = (text != "").to_numpy()
-        ok = text.str.fullmatch(r"-?\d{1,19}").to_numpy(dtype=bool) | ~given
-        try:
-            parsed = np.array(text[given].tolist(), dtype=np.int64) if ok.all() else None
-        except OverflowError:
-            parsed = None
-        if parsed is None:
-            big = [i for i, t in enumerate(text) if t and not -(2**63) <= int(t) < 2**63]
-            i = int(np.flatnonzero(~ok)[0]) if not ok.all() else big[0]
+        values, bad_row = nullable_int64(src["source"])
+        if bad_row is not None:
             raise DataError(
-                f"{sources_file} line {i + 2}: source {src['source'].iloc[i]!r} is not a signed "
-                "64-bit integer. Fix: sources must be integers in [-2**63, 2**63)."
+                f"{sources_file} line {bad_row + 2}: source {src['source'].iloc[bad_row]!r} is "
+                "not a signed 64-bit integer. Fix: sources must be integers in [-2**63, 2**63)."
             )
-        values = pd.array(np.zeros(given.shape[0], dtype=np.int64), dtype="Int64")
-        values[given] = parsed
-        values[~given] = pd.NA
         source = pd.Series(values, index=pd.Index(sids, name="raw_id"))
         source = source[~source.index.duplicated()]
         meta = meta[~meta.index.duplicated()].join(source.rename("source"), how="outer")
@@ -441,13 +457,17 @@ def load_zen_v2(path: Path | None, *, seed: int = 0, scale: float = 1.0) -> Inte
             meta_file,
             1,
         )
+        raw_sources = [_key(r, ("sourceId", "source_id", "source")) for r in rows]
+        sources, bad = nullable_int64(
+            pd.Series(["" if v is None else str(v) for v in raw_sources], dtype=object)
+        )
+        if bad is not None:
+            raise DataError(
+                f"{meta_file}: item {ids[bad]} has source {raw_sources[bad]!r}, not a signed "
+                "64-bit integer. Fix: sourceId must be an integer (or absent)."
+            )
         meta = pd.DataFrame(
-            {
-                "name": [str(_key(r, ("title", "name")) or "") for r in rows],
-                "source": pd.array(
-                    [_key(r, ("sourceId", "source_id", "source")) for r in rows], dtype="Int64"
-                ),
-            },
+            {"name": [str(_key(r, ("title", "name")) or "") for r in rows], "source": sources},
             index=pd.Index(ids, name="raw_id"),
         )
         warnings += _name_warning(meta, items_all[like], ZEN2_META)

@@ -149,7 +149,7 @@ def items_table(item_ids: np.ndarray, meta: pd.DataFrame | None) -> pd.DataFrame
     names = meta["name"] if "name" in meta else pd.Series(dtype=object)
     table["name"] = names.reindex(item_ids).fillna("").astype(str).to_numpy()
     sources = meta["source"] if "source" in meta else pd.Series(dtype="Int64")
-    table["source"] = pd.array(sources.reindex(item_ids).to_numpy(), dtype="Int64")
+    table["source"] = sources.astype("Int64").reindex(item_ids).array
     if "topic" in meta:
         table["topic"] = meta["topic"].reindex(item_ids).fillna("").astype(str).to_numpy()
     return table

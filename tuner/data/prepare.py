@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from tuner import __version__
 from tuner._io import atomic_dir
-from tuner.data.loaders import load
+from tuner.data.loaders import load, nullable_int64
 from tuner.data.matrix import LikeMatrix, build_matrix, subset
 from tuner.data.split import check_fraction, debug_subset_indices, fingerprint, split_leave_one_out
 from tuner.errors import DataError
@@ -331,12 +331,16 @@ def load_prepared(path: str | Path) -> PreparedData:
         )
     try:
         items = pd.read_csv(
-            path / "items.csv", dtype={"name": str, "topic": str}, keep_default_na=False
+            path / "items.csv",
+            dtype={"name": str, "topic": str, "source": str},
+            keep_default_na=False,
         )
         users = pd.read_csv(path / "users.csv")
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read the id maps in {path}: {exc}. {fix}") from None
-    items["source"] = pd.to_numeric(items["source"].replace("", None)).astype("Int64")
+    items["source"], bad = nullable_int64(items["source"])
+    if bad is not None:
+        raise DataError(f"{path / 'items.csv'} line {bad + 2}: bad source id. {fix}")
     return PreparedData(
         path=path,
         train=train,
