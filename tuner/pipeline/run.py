@@ -77,13 +77,21 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
     """
     from tuner.data import load_prepared
     from tuner.metrics import popularity_baseline
-    from tuner.study import export_study, run_study
+    from tuner.objectives import OBJECTIVES
+    from tuner.study import export_study, load_space, open_storage, run_study
 
     started = time.perf_counter()
-    storage = config["study"]["storage"] or default_storage_url()
+    study_cfg = config["study"]
+    storage = study_cfg["storage"] or default_storage_url()
     out = output_dir_for(config)
-    out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out / "run.toml", to_toml(config))
+    # Refuse a bad storage or search space before any data is prepared or output written.
+    open_storage(storage, heartbeat=None)
+    spaces = {
+        model: Path(study_cfg["spaces"].get(model) or SEARCH_SPACES / f"{model}.toml")
+        for model in study_cfg["models"]
+    }
+    for model, space in spaces.items():
+        load_space(space, known=OBJECTIVES[model].parameters, model=model)
 
     data_dir = _prepare(config)
     data = load_prepared(data_dir)
@@ -96,13 +104,11 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
     train_val = data.train_val()
     floor_test = popularity_baseline(train_val, train_val, data.test)
 
-    study_cfg = config["study"]
     best: dict[str, dict[str, Any]] = {}
-    for model in study_cfg["models"]:
+    for model, space in spaces.items():
         name = study_name_for(config, model)
-        space = study_cfg["spaces"].get(model) or SEARCH_SPACES / f"{model}.toml"
         n_trials = study_cfg["n_trials"][model]
-        _say(f"study {name!r}: {model} on {Path(space).name}, budget {n_trials} trials, "
+        _say(f"study {name!r}: {model} on {space.name}, budget {n_trials} trials, "
              f"{study_cfg['workers']} worker(s), pruner {study_cfg['pruner']}")
         run_study(
             data_dir=data_dir,
@@ -165,6 +171,7 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
         "report": str(out / "similarities" / "report.html") if sims is not None else None,
         "seconds": round(time.perf_counter() - started, 1),
     }
+    write_text_atomic(out / "run.toml", to_toml(config))
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=2, default=float) + "\n")
     print(format_summary(summary, config))
     return summary
