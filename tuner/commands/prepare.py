@@ -82,7 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="synthetic only: shrink users and items together (1 = Zen's 75,910 x 104,503)",
     )
-    loader = parser.add_argument_group("loader options (interactions / lists)")
+    loader = parser.add_argument_group("loader options (interactions; lists takes --names)")
     loader.add_argument(
         "--user-col",
         metavar="COL",
@@ -152,9 +152,14 @@ def run(args: argparse.Namespace) -> int:
             debug_users=args.debug_users,
             scale=args.scale,
             overwrite=args.overwrite,
+            log=lambda line: print(f"tuner prepare: {line}", flush=True),
             **options,
         )
     for w in caught:
         print(f"tuner prepare: warning: {w.message}", file=sys.stderr)
     print(summary(manifest, out=args.out))
+    print(
+        f"next: tuner study --data {args.out} --model ials --study-name NAME --n-trials 50",
+        flush=True,
+    )
     return 0

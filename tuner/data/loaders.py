@@ -592,13 +592,19 @@ def load_interactions(
 
 
 def load_lists(
-    path: Path | None, *, seed: int = 0, scale: float = 1.0, lists_format: str = "user"
+    path: Path | None,
+    *,
+    seed: int = 0,
+    scale: float = 1.0,
+    lists_format: str = "user",
+    names: str | Path | None = None,
 ) -> Interactions:
     """One line per user with whitespace-separated integers.
 
     ``lists_format="user"``: ``user item item ...`` (LightGCN/Gowalla ``train.txt``).
     ``lists_format="count"``: ``count item item ...`` (CiteULike ``users.dat``); the user id is
     the 0-based line number and ``count`` must equal the number of items on the line.
+    ``names`` is an optional (id, name/title) table.
     """
     if lists_format not in ("user", "count"):
         raise DataError(
@@ -651,9 +657,16 @@ def load_lists(
     is_head[starts[has]] = True
     items = values[~is_head]
     users = np.repeat(user_of_line, n_items_per_line)
+    meta = None
+    warnings: list[str] = []
+    if names is not None:
+        meta = _read_names(Path(names))
+        warnings += _name_warning(meta, items, Path(names).name)
     return Interactions(
         users=users,
         items=items,
+        item_meta=meta,
+        warnings=warnings,
         seen_users=user_of_line[user_of_line >= 0],
         details={"lines": len(lines), "ids": int(items.shape[0]), "format": lists_format},
     )

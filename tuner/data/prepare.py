@@ -12,6 +12,7 @@ import datetime as _dt
 import json
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,7 @@ def prepare(
     debug_users: float | None = None,
     scale: float = 1.0,
     overwrite: bool = False,
+    log: Callable[[str], None] | None = None,
     **loader_options: Any,
 ) -> dict[str, Any]:
     """Load ``source``, build the like matrix, split it and write ``out/`` atomically.
@@ -137,6 +139,7 @@ def prepare(
         debug_users: keep a seeded random share of users.
         scale: synthetic only: shrinks users and items together (1.0 = Zen shape).
         overwrite: replace an existing prepared directory.
+        log: called with one short progress line per stage (the CLI prints them).
         **loader_options: source-specific options (see :mod:`tuner.data.loaders`).
 
     Returns:
@@ -153,9 +156,11 @@ def prepare(
             check_fraction(name, value)
     _check_out(out, overwrite)
 
+    say = log or (lambda _line: None)
     t0 = time.perf_counter()
     inter = load(source, path, seed=seed, scale=scale, **loader_options)
     t_load = time.perf_counter() - t0
+    say(f"loaded {inter.n_likes:,} likes from {source} in {t_load:.1f} s")
     like = build_matrix(inter)
     full_shape = like.matrix.shape
     if debug_items is not None or debug_users is not None:
@@ -169,8 +174,10 @@ def prepare(
                 "keeps no like. Fix: use larger fractions."
             )
     t_build = time.perf_counter() - t0 - t_load
+    say(f"built the {like.matrix.shape[0]:,} x {like.matrix.shape[1]:,} matrix in {t_build:.1f} s")
     split = split_leave_one_out(like.matrix, test_frac=test_frac, val_frac=val_frac, seed=seed)
     t_split = time.perf_counter() - t0 - t_load - t_build
+    say(f"split in {t_split:.1f} s; writing {out}")
     fp = fingerprint(split.train, split.val, split.test)
 
     for message in inter.warnings:
@@ -382,11 +389,11 @@ def summary(manifest: dict[str, Any], out: str | Path | None = None) -> str:
         f"(from {m['n_eligible_users']:,} users with 2+ likes)"
     )
     lines.append(f"fingerprint {m['fingerprint']}")
-    lines.append("most liked  " + ("" if m["top_items"] else "(none)"))
+    lines.append("most liked" + ("" if m["top_items"] else "  (none)"))
     for rank, it in enumerate(m["top_items"], 1):
         name = it["name"] or "(no name)"
         topic = f" [{it['topic']}]" if it.get("topic") else ""
         lines.append(f"  {rank:>2}. {it['likes']:>7,}  {name}{topic}  (id {it['raw_id']})")
     if out is not None:
-        lines.append(f"written     {out}  (train.npz val.npz test.npz items.csv manifest.json)")
+        lines.append(f"written     {out}/  ({' '.join(m['files'])})")
     return "\n".join(lines)

@@ -122,7 +122,7 @@ def _group(keys: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
 def _names(rng: np.random.Generator, topic_words: np.ndarray) -> np.ndarray:
     n = topic_words.shape[0]
     phrase = np.asarray(_PHRASES, dtype=object)[rng.integers(0, len(_PHRASES), n)]
-    nums = np.asarray(rng.integers(3, 16, size=n)).tolist()
+    nums = np.asarray(rng.integers(5, 16, size=n)).tolist()
     years = np.asarray(rng.integers(2018, 2027, size=n)).tolist()
     out = np.empty(n, dtype=object)
     for i in range(n):  # 100k short strings: str.format per item is fast enough (~0.1 s)
