@@ -1,5 +1,11 @@
 """Data layer: loaders for the course's layouts, the synthetic generator, the like matrix, the
-fixed leave-one-out split and the prepared directory every trial reads."""
+fixed leave-one-out split and the prepared directory every trial reads.
+
+>>> from tuner.data import prepare, load_prepared
+>>> prepare("synthetic", "storage/data/small", scale=0.02, seed=0)  # doctest: +SKIP
+>>> data = load_prepared("storage/data/small")  # doctest: +SKIP
+>>> data.train, data.val, data.test, data.fingerprint  # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from tuner.data.prepare import (
 )
 from tuner.data.split import Split, debug_subset_indices, fingerprint, split_leave_one_out
 from tuner.data.synthetic import generate as generate_synthetic
+from tuner.data.writers import write_zen
 
 __all__ = [
     "LOADERS",
@@ -35,4 +42,5 @@ __all__ = [
     "prepare",
     "split_leave_one_out",
     "summary",
+    "write_zen",
 ]

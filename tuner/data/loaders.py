@@ -204,7 +204,9 @@ def _read_names(
 ) -> pd.DataFrame:
     """An (id, name) table -> DataFrame indexed by raw id (int64) with a ``name`` column."""
     _need_file(path, "names file")
-    df = _read_csv(path, sep=_sniff_sep(path), dtype=str, keep_default_na=False, engine="python")
+    sep = _sniff_sep(path)
+    engine = "c" if len(sep) == 1 else "python"
+    df = _read_csv(path, sep=sep, dtype=str, keep_default_na=False, engine=engine)
     cols = [str(c) for c in df.columns]
     idc = _pick_column(cols, id_col, ("id", *ITEM_COLUMNS), path, "id") or cols[0]
     namec = _pick_column(cols, name_col, NAME_COLUMNS, path, "name")
