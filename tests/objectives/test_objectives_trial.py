@@ -59,6 +59,7 @@ def test_trial_reports_every_iteration_and_returns_full_validation_mrr(
         # The returned value scores every validation user, not the 50-user subsample.
         refit = MODELS[model](**trial.params, iterations=3, random_state=3, num_threads=1)
         refit.fit(data.train)
+        assert refit.user_factors is not None and refit.item_factors is not None
         full = evaluate(refit.user_factors, refit.item_factors, data.train, data.val, k=100)
         assert trial.value == pytest.approx(full.mrr, rel=1e-5)
         assert trial.user_attrs["hr_at_100"] == pytest.approx(full.hr, rel=1e-5)

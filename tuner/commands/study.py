@@ -99,6 +99,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="validation users scored for the per-iteration reports "
         "(seeded subsample; the final value uses all; default: 5000)",
     )
+    parser.add_argument(
+        "--timeout-minutes",
+        type=float,
+        default=None,
+        metavar="M",
+        help="start no new trial after M minutes (running ones finish); the study can be "
+        "resumed later with the same command",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -124,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
         heartbeat=args.heartbeat or None,
         report_users=args.report_users,
         show_progress=not args.no_progress,
+        timeout=args.timeout_minutes * 60.0 if args.timeout_minutes is not None else None,
     )
     counts = trial_counts(study)
     print(

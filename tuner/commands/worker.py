@@ -53,6 +53,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="heartbeat seconds on SQLite/PostgreSQL (default: 60; 0 = off)",
     )
+    parser.add_argument(
+        "--timeout-minutes",
+        type=float,
+        default=None,
+        metavar="M",
+        help="start no new trial after M minutes (the running one finishes)",
+    )
     parser.add_argument("--quiet", action="store_true", help="log warnings only")
 
 
@@ -73,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         num_threads=args.threads,
         heartbeat=args.heartbeat or None,
         space_path=args.space,
+        timeout=args.timeout_minutes * 60.0 if args.timeout_minutes is not None else None,
     )
     c = result.counts
     print(

@@ -136,6 +136,7 @@ def export_study(
     model = MODELS[summary["model"]](**kwargs)
     train_val = data.train_val()
     model.fit(train_val)
+    assert model.user_factors is not None and model.item_factors is not None
     test = evaluate(
         model.user_factors,
         model.item_factors,

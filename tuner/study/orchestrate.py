@@ -59,6 +59,7 @@ def run_study(
     heartbeat: int | None = DEFAULT_HEARTBEAT,
     report_users: int | None = 5000,
     show_progress: bool = False,
+    timeout: float | None = None,
 ) -> optuna.Study:
     """Create or resume ``study_name`` and run trials until it holds ``n_trials`` finished ones.
 
@@ -78,6 +79,7 @@ def run_study(
         heartbeat: heartbeat seconds on RDB storages (None: off).
         report_users: validation users scored for intermediate reports (None: all).
         show_progress: a progress bar over the budget on stderr.
+        timeout: seconds after which no worker starts a new trial (running ones finish).
 
     Returns:
         The study, loaded after the workers ended.
@@ -141,11 +143,12 @@ def run_study(
     base_seed = int(study.user_attrs.get(ATTR_SEED, seed))
     threads = split_threads(workers, cores)
     progress = _Progress(study, n_trials, enabled=show_progress)
+    verbosity = optuna.logging.get_verbosity()
+    if show_progress:
+        # The bar replaces Optuna's one line per trial.
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         if workers == 1:
-            optuna.logging.set_verbosity(
-                optuna.logging.WARNING if show_progress else optuna.logging.INFO
-            )
             run_worker(
                 storage=storage,
                 study_name=study_name,
@@ -155,6 +158,7 @@ def run_study(
                 num_threads=threads if cores is not None else 0,
                 heartbeat=heartbeat,
                 on_trial_end=lambda s, t: progress.update(),
+                timeout=timeout,
             )
         else:
             del data
@@ -168,9 +172,11 @@ def run_study(
                 threads=threads,
                 heartbeat=heartbeat,
                 progress=progress,
+                timeout=timeout,
             )
     finally:
         progress.close()
+        optuna.logging.set_verbosity(verbosity)
     return optuna.load_study(study_name=study_name, storage=open_storage(storage, heartbeat=None))
 
 
@@ -230,6 +236,7 @@ def _run_processes(
     threads: int,
     heartbeat: int | None,
     progress: _Progress,
+    timeout: float | None,
 ) -> None:
     """Start ``workers`` ``tuner worker`` processes, wait for all, explain any failure."""
     log_dir = tuner_home() / "logs" / study_name
@@ -257,6 +264,8 @@ def _run_processes(
                 "--heartbeat", str(heartbeat if heartbeat is not None else 0),
                 "--quiet",
             ]  # fmt: skip
+            if timeout is not None:
+                cmd += ["--timeout-minutes", str(timeout / 60.0)]
             with open(log_path, "wb") as log_file:
                 proc = subprocess.Popen(
                     cmd,

@@ -189,6 +189,7 @@ def run_worker(
     heartbeat: int | None = DEFAULT_HEARTBEAT,
     space_path: str | Path | None = None,
     on_trial_end: Any = None,
+    timeout: float | None = None,
 ) -> WorkerResult:
     """Join study ``study_name`` and run trials until its global budget is spent.
 
@@ -204,6 +205,8 @@ def run_worker(
         heartbeat: seconds between heartbeats (RDB storages); None disables them.
         space_path: when given, must equal the study's space (else StorageError).
         on_trial_end: optional ``callback(study, frozen_trial)`` after each trial.
+        timeout: seconds after which this worker starts no new trial (the running one
+            finishes); None: until the budget is spent.
 
     Raises:
         StorageError: missing study, or other data / space / model than the study's.
@@ -274,7 +277,8 @@ def run_worker(
     heartbeats = heartbeat is not None and not storage.startswith("journal://")
     poll = max(1.0, min(5.0, (heartbeat or 2) / 2))
     run = 0
-    while True:
+    deadline = time.monotonic() + timeout if timeout is not None else None
+    while deadline is None or time.monotonic() < deadline:
         if heartbeats:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
