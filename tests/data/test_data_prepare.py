@@ -92,6 +92,20 @@ def test_unknown_name_ids_warn_with_a_count(tmp_path: Path) -> None:
         prepare("zen", tmp_path / "z", path=FIXTURES / "zen", test_frac=0.3, val_frac=0.3)
 
 
+def test_manifest_records_loader_options_given_as_paths(tmp_path: Path) -> None:
+    ml = FIXTURES / "movielens"
+    with pytest.warns(DataWarning, match="movies.csv"):
+        manifest = prepare(
+            "interactions", tmp_path / "ml", path=ml / "ratings.csv", min_rating=4,
+            names=ml / "movies.csv", test_frac=0.34, val_frac=0.34,
+        )  # fmt: skip
+    assert manifest["loader_options"] == {
+        "min_rating": 4,
+        "names": str((ml / "movies.csv").resolve()),
+    }
+    assert json.loads((tmp_path / "ml" / "manifest.json").read_text(encoding="utf-8")) == manifest
+
+
 def test_cli_prints_a_summary_with_the_most_liked_names(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -269,6 +283,7 @@ def test_zen_prepared_keeps_64_bit_sources_exactly_and_missing_ones_as_na(tmp_pa
     write(src / "zen_item_to_source.csv", "\n".join(lines[:-1]) + "\n")  # item 100 loses it
     with pytest.warns(DataWarning):
         prepare("zen", tmp_path / "p", path=src, test_frac=0.3, val_frac=0.3)
+
     items = load_prepared(tmp_path / "p").items.set_index("raw_id")
     assert items.loc[15267, "source"] == -5718237189634574389
     assert items.loc[61075, "source"] == 8431620371946228745

@@ -263,7 +263,7 @@ def _manifest(
         "debug_items": debug_items,
         "debug_users": debug_users,
         "scale": float(scale) if source == "synthetic" else None,
-        "loader_options": {k: v for k, v in loader_options.items() if v is not None},
+        "loader_options": {k: _jsonable(v) for k, v in loader_options.items() if v is not None},
         "n_users": int(n_users),
         "n_items": int(n_items),
         "n_likes": int(m.nnz),
@@ -301,6 +301,8 @@ def _stats(x: np.ndarray) -> dict[str, float]:
 def _jsonable(v: object) -> object:
     if isinstance(v, np.generic):
         return v.item()
+    if isinstance(v, Path):
+        return str(v.resolve())
     return v
 
 
