@@ -490,7 +490,7 @@ def load_zen_v2(path: Path | None, *, seed: int = 0, scale: float = 1.0) -> Inte
         warnings=warnings,
         details={
             "rows": len(records),
-            "ratings": int(flat_vals.shape[0]),
+            "ids": int(flat_vals.shape[0]),
             "dislikes": int((flat_vals < 0).sum()),
             "parse_seconds": round(parse_seconds, 3),
         },

@@ -369,6 +369,12 @@ def summary(manifest: dict[str, Any], out: str | Path | None = None) -> str:
         f"matrix      {m['n_users']:,} users x {m['n_items']:,} items, {m['n_likes']:,} likes, "
         f"density {m['density']:.3%}",
     ]
+    loader = m.get("loader") or {}
+    if "parse_seconds" in loader:
+        lines.append(
+            f"parsed      {loader.get('rows', 0):,} rows, {loader.get('ids', 0):,} item ids in "
+            f"{loader['parse_seconds']:.2f} s"
+        )
     if m.get("debug_subset_of"):
         u, i = m["debug_subset_of"]
         lines.append(f"debug       subset of {u:,} x {i:,} (--debug-items/--debug-users)")
