@@ -110,6 +110,17 @@ def test_zen_v2_likes_are_ones_and_dislikes_are_not(tmp_path: Path) -> None:
     assert inter.details["dislikes"] == 2
 
 
+def test_zen_v2_also_reads_a_csv_with_json_cells(tmp_path: Path) -> None:
+    rows = [
+        "userId,trainRatings\n",
+        '0,"{""7"": 1, ""1043"": 1, ""12"": -1}"\n',
+        '2,"{""5"": 1, ""7"": 1}"\n',
+    ]
+    with gzip.open(tmp_path / "user_ratings.gz", "wt", encoding="utf-8") as fh:
+        fh.writelines(rows)
+    assert dense_by_raw_id("zen-v2", tmp_path) == {0: {7, 1043}, 2: {5, 7}}
+
+
 def test_movielens_ratings_csv_with_min_rating_and_quoted_titles() -> None:
     path = FIXTURES / "movielens" / "ratings.csv"
     got = dense_by_raw_id(

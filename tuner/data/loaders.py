@@ -9,6 +9,7 @@ the fix.
 from __future__ import annotations
 
 import gzip
+import io
 import itertools
 import json
 import re
@@ -63,10 +64,13 @@ def _need_file(path: Path, what: str) -> Path:
     return path
 
 
-def _read_csv(path: Path, **kwargs: Any) -> pd.DataFrame:
-    """pandas.read_csv with every reader failure turned into one DataError line."""
+def _read_csv(path: Path, text: str | None = None, **kwargs: Any) -> pd.DataFrame:
+    """pandas.read_csv of ``path`` (or of ``text`` already read from it), with every reader
+    failure turned into one DataError line."""
     try:
-        df = pd.read_csv(path, encoding_errors="replace", **kwargs)
+        df = pd.read_csv(
+            path if text is None else io.StringIO(text), encoding_errors="replace", **kwargs
+        )
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty. Fix: pass a file with data rows.") from None
     except (pd.errors.ParserError, ValueError, UnicodeError) as exc:
@@ -357,7 +361,11 @@ def _require_columns(df: pd.DataFrame, needed: Iterable[str], path: Path) -> Non
 
 
 def _json_lines(path: Path) -> list[tuple[int, Any]]:
-    """(1-based line, parsed JSON) for a gzip'd (or plain) JSON-lines or JSON-array file."""
+    """(1-based line, record) for a gzip'd (or plain) JSON-lines, JSON-array or CSV file.
+
+    The course ships these as JSON lines; a CSV with a header is accepted too, its cells that
+    hold JSON objects (``trainRatings``) decoded.
+    """
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
@@ -373,6 +381,8 @@ def _json_lines(path: Path) -> list[tuple[int, Any]]:
         except ValueError as exc:
             raise DataError(f"{path}: invalid JSON ({exc}). Fix: check the file.") from None
         return list(enumerate(records, 1))
+    if not stripped.startswith("{"):
+        return _csv_records(path, text)
     out = []
     for n, line in enumerate(text.splitlines(), 1):
         if line.strip():
@@ -383,6 +393,22 @@ def _json_lines(path: Path) -> list[tuple[int, Any]]:
                     f"{path} line {n}: not valid JSON. Fix: one JSON object per line."
                 ) from None
     return out
+
+
+def _csv_records(path: Path, text: str) -> list[tuple[int, Any]]:
+    df = _read_csv(path, text, dtype=str, keep_default_na=False)
+    records = df.to_dict("records")
+    for n, rec in enumerate(records, 2):
+        for k, v in rec.items():
+            if isinstance(v, str) and v.lstrip().startswith("{"):
+                try:
+                    rec[k] = json.loads(v)
+                except ValueError:
+                    raise DataError(
+                        f"{path} line {n}: column {k!r} is not valid JSON. Fix: it must hold a "
+                        'JSON object such as {"123": 1}.'
+                    ) from None
+    return list(enumerate(records, 2))
 
 
 def _key(record: dict[str, Any], names: Iterable[str]) -> Any:
