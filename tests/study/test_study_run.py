@@ -14,7 +14,7 @@ from tuner.errors import ConfigError, StorageError
 from tuner.study import best_summary, load_best, run_study, run_worker, trial_counts
 
 
-def _run(data: Path, storage: str, space: Path, n_trials: int, **kwargs: object) -> optuna.Study:
+def _run(data: Path, storage: str, space: Path | None, n_trials: int, **kwargs: object) -> optuna.Study:
     return run_study(
         data_dir=data,
         model="als",
@@ -41,8 +41,9 @@ def _round_trip(prepared: Path, url: str, space: Path, tmp_path: Path) -> None:
     assert study.user_attrs["model"] == "als"
     assert study.user_attrs["metric"] == "val_mrr_at_100"
 
-    # Resuming with a larger budget adds exactly the difference; the enqueued set runs once.
-    again = _run(prepared, url, space, 6, enqueue=enqueue)
+    # Resuming (without --space: the study's own) with a larger budget adds exactly the
+    # difference; the enqueued set runs once.
+    again = _run(prepared, url, None, 6, enqueue=enqueue)
     assert trial_counts(again).finished == 6
     enqueued = [t for t in again.trials if t.params == first.params]
     assert len(enqueued) == 1

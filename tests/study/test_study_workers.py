@@ -123,3 +123,31 @@ def test_killed_worker_trial_is_failed_by_heartbeat_and_retried(
     assert result.counts.finished == 3
     assert result.counts.retried == 1
     assert result.counts.running == result.counts.waiting == 0
+
+
+def test_budget_counts_ignore_retried_surplus_and_interrupted_failures() -> None:
+    study = optuna.create_study()
+    dist = {"x": optuna.distributions.FloatDistribution(0, 1)}
+
+    def add(state: TrialState, **extra: object) -> None:
+        study.add_trial(
+            optuna.create_trial(
+                state=state,
+                params={"x": 0.5},
+                distributions=dist,
+                value=0.1 if state == TrialState.COMPLETE else None,
+                **extra,  # type: ignore[arg-type]
+            )
+        )
+
+    add(TrialState.COMPLETE)  # 0
+    add(TrialState.FAIL)  # 1: killed, then retried as 5
+    add(TrialState.FAIL, user_attrs={"fail_reason": "diverged"})  # 2: counts
+    add(TrialState.FAIL, user_attrs={"surplus": True})  # 3
+    add(TrialState.FAIL, user_attrs={"interrupted": True})  # 4
+    add(TrialState.WAITING, system_attrs={"failed_trial": 1, "retry_history": [1]})  # 5
+    add(TrialState.PRUNED)  # 6
+    counts = trial_counts(study)
+    assert (counts.complete, counts.pruned, counts.failed, counts.waiting) == (1, 1, 1, 1)
+    assert (counts.retried, counts.surplus, counts.interrupted) == (1, 1, 1)
+    assert counts.finished == 3 and counts.claimed == 4

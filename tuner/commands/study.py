@@ -22,10 +22,11 @@ example:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from tuner.objectives import OBJECTIVES
     from tuner.study.factories import PRUNERS
 
     add_data(parser)
-    parser.add_argument("--model", required=True, choices=["als", "ials"], help="model to tune")
+    parser.add_argument("--model", required=True, choices=sorted(OBJECTIVES), help="model to tune")
     add_study_name(parser)
     add_storage(parser)
     parser.add_argument(

@@ -14,7 +14,13 @@ from tuner.errors import ConfigError, StorageError
 from tuner.objectives import METRIC, get_objective
 from tuner.paths import tuner_home
 from tuner.study.factories import pruner_config
-from tuner.study.spaces import check_enqueued, default_space_path, load_enqueue, load_space
+from tuner.study.spaces import (
+    check_enqueued,
+    default_space_path,
+    load_enqueue,
+    load_space,
+    parse_space,
+)
 from tuner.study.storage import DEFAULT_HEARTBEAT, describe, open_storage
 from tuner.study.worker import (
     ATTR_BUDGET,
@@ -70,7 +76,8 @@ def run_study(
         study_name: created when missing, resumed when present (same data, model and space).
         n_trials: global budget of finished trials (COMPLETE + PRUNED + FAIL), all workers.
         workers: local worker processes; 1 runs in this process.
-        space_path: search space TOML; default ``search_spaces/<model>.toml``.
+        space_path: search space TOML; default: the study's own space when resuming, else
+            ``search_spaces/<model>.toml``.
         pruner: "sha", "hyperband", "median" or "none" (resource = solver iterations).
         seed: base seed; worker i samples with seed + i, the validation subsample uses seed.
         enqueue: JSON/TOML file (or list) of parameter dicts tried first, enqueued once.
@@ -96,27 +103,33 @@ def run_study(
     if workers < 1:
         raise ConfigError(f"workers must be >= 1. Got {workers} instead.")
     objective_cls = get_objective(model)
-    space = load_space(
-        space_path if space_path is not None else default_space_path(model),
-        known=objective_cls.parameters,
-        model=model,
-    )
+    store = open_storage(storage, heartbeat=None)
+    stored_space = None
+    if study_name in optuna.get_all_study_names(storage=store):
+        existing = optuna.load_study(study_name=study_name, storage=store)
+        stored_space = existing.user_attrs.get(ATTR_SPACE)
+    if space_path is None and stored_space is not None:
+        # Resuming without --space continues with the study's own space.
+        space = parse_space(stored_space, source=f"study {study_name!r}")
+    else:
+        space = load_space(
+            space_path if space_path is not None else default_space_path(model),
+            known=objective_cls.parameters,
+            model=model,
+        )
     trials_to_enqueue: list[dict[str, Any]] = []
     if enqueue is not None:
         if isinstance(enqueue, list):
             trials_to_enqueue, source = enqueue, "<list>"
         else:
             trials_to_enqueue, source = load_enqueue(enqueue), str(enqueue)
-        check_enqueued(trials_to_enqueue, space, source)
-    max_iterations = _max_iterations(space)
     pcfg = pruner_config(
         pruner,
         min_resource=min_resource,
         reduction_factor=reduction_factor,
-        max_resource=max_iterations,
+        max_resource=_max_iterations(space),
     )
     data = load_prepared(data_dir)
-    store = open_storage(storage, heartbeat=None)
     study = optuna.create_study(
         study_name=study_name, storage=store, direction="maximize", load_if_exists=True
     )
@@ -126,6 +139,8 @@ def run_study(
     check_compatible(
         attrs, study_name=study_name, fingerprint=data.fingerprint, space=space, model=model
     )
+    if trials_to_enqueue:
+        check_enqueued(trials_to_enqueue, space, source)
     if ATTR_MODEL not in attrs:
         study.set_user_attr(ATTR_MODEL, model)
         study.set_user_attr(ATTR_FINGERPRINT, data.fingerprint)

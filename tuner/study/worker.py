@@ -1,15 +1,15 @@
 """One worker process: load the data once, then run trials until the global budget is spent.
 
 The budget counts *finished* trials (COMPLETE + PRUNED + FAIL) over all workers. A FAIL trial
-that the heartbeat retried is not counted (its WAITING copy is), nor is a trial a worker started
-after the budget was already spent (the rare race of two workers starting the last trial at
-once: the loser is failed at once with ``surplus`` set and counts for nothing).
+that the heartbeat retried is not counted (its WAITING copy is), nor one interrupted by Ctrl-C,
+nor a trial a worker started after the budget was already spent (the rare race of two workers
+starting the last trial at once: the loser is failed at once with ``surplus`` set and counts
+for nothing).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
 import time
 import warnings
 from pathlib import Path
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     import optuna
 
     from tuner.data import PreparedData
-
-log = logging.getLogger(__name__)
 
 # Study user attributes written by `tuner study` and checked by every worker.
 ATTR_MODEL = "model"
@@ -48,7 +46,7 @@ class _BudgetSpent(Exception):
 class TrialCounts:
     """Trials of a study by what they mean for the budget.
 
-    ``failed`` excludes FAIL trials that were retried and surplus trials.
+    ``failed`` excludes FAIL trials that were retried, surplus or interrupted (Ctrl-C).
     """
 
     complete: int = 0
@@ -58,6 +56,7 @@ class TrialCounts:
     waiting: int = 0
     retried: int = 0
     surplus: int = 0
+    interrupted: int = 0
 
     @property
     def finished(self) -> int:
@@ -81,7 +80,11 @@ def _budget_trials(trials: list[optuna.trial.FrozenTrial]) -> tuple[list[Any], s
         for t in trials
         if not (
             t.state == TrialState.FAIL
-            and (t.number in retried or t.user_attrs.get("surplus", False))
+            and (
+                t.number in retried
+                or t.user_attrs.get("surplus", False)
+                or t.user_attrs.get("interrupted", False)
+            )
         )
     ]
     return counted, retried
@@ -105,7 +108,8 @@ def trial_counts(study: optuna.Study) -> TrialCounts:
         running=by_state[TrialState.RUNNING],
         waiting=by_state[TrialState.WAITING],
         retried=n_retried,
-        surplus=len(failed) - n_retried - by_state[TrialState.FAIL],
+        surplus=sum(1 for t in failed if t.user_attrs.get("surplus", False)),
+        interrupted=sum(1 for t in failed if t.user_attrs.get("interrupted", False)),
     )
 
 
@@ -271,7 +275,13 @@ def run_worker(
                 "fail_reason", f"not run: the budget of {budget} trials was already spent"
             )
             raise _BudgetSpent(f"budget of {budget} trials already spent")
-        return objective(trial)
+        try:
+            return objective(trial)
+        except KeyboardInterrupt:
+            # Ctrl-C is not the trial's fault: it must not eat into the budget on resume.
+            trial.set_user_attr("interrupted", True)
+            trial.set_user_attr("fail_reason", "interrupted (Ctrl-C / SIGINT)")
+            raise
 
     callbacks = [on_trial_end] if on_trial_end is not None else []
     heartbeats = heartbeat is not None and not storage.startswith("journal://")
