@@ -27,8 +27,8 @@ def _matrix(n_rows: int = 60, n_cols: int = 40, seed: int = 0) -> sp.csr_matrix:
 
 def _scratch(workers: int, dtype: type = np.float64) -> tuple[np.ndarray, ...]:
     return (
-        np.empty((workers, K, K)),
-        np.empty((workers, K, K)),
+        np.empty((workers, 2, K, K)),
+        np.empty((workers, max(K, _kernels.GATHER_COLUMNS) * K)),
         np.empty((workers, 3, K), dtype=dtype),
     )
 

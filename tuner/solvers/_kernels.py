@@ -33,6 +33,8 @@ FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 def cholesky_inplace(a: np.ndarray, n: int) -> bool:
     """Overwrite the lower triangle of ``a[:n, :n]`` with its Cholesky factor L (A = L L^T).
 
+    Row-oriented (each entry is one contiguous dot product), four rows at a time.
+
     Args:
         a: (>= n, >= n) float64; only the lower triangle (j <= i) is read and written.
         n: order of the leading block to factor.
@@ -41,19 +43,43 @@ def cholesky_inplace(a: np.ndarray, n: int) -> bool:
         False when a pivot is not strictly positive (the matrix is not numerically SPD).
     """
     for j in range(n):
-        s = a[j, j]
+        aj = a[j]
+        s = aj[j]
         for m in range(j):
-            s -= a[j, m] * a[j, m]
+            s -= aj[m] * aj[m]
         if not s > 0.0:
             return False
         d = np.sqrt(s)
-        a[j, j] = d
+        aj[j] = d
         inv = 1.0 / d
-        for i in range(j + 1, n):
-            t = a[i, j]
+        i = j + 1
+        while i + 4 <= n:
+            a0 = a[i]
+            a1 = a[i + 1]
+            a2 = a[i + 2]
+            a3 = a[i + 3]
+            t0 = a0[j]
+            t1 = a1[j]
+            t2 = a2[j]
+            t3 = a3[j]
             for m in range(j):
-                t -= a[i, m] * a[j, m]
-            a[i, j] = t * inv
+                c = aj[m]
+                t0 -= a0[m] * c
+                t1 -= a1[m] * c
+                t2 -= a2[m] * c
+                t3 -= a3[m] * c
+            a0[j] = t0 * inv
+            a1[j] = t1 * inv
+            a2[j] = t2 * inv
+            a3[j] = t3 * inv
+            i += 4
+        while i < n:
+            ai = a[i]
+            t = ai[j]
+            for m in range(j):
+                t -= ai[m] * aj[m]
+            ai[j] = t * inv
+            i += 1
     return True
 
 
@@ -78,6 +104,11 @@ def cholesky_solve_inplace(a: np.ndarray, n: int, b: np.ndarray) -> None:
             b[m] -= a[i, m] * t
 
 
+# Long rows are gathered this many likes at a time (a GATHER_COLUMNS x k float64 panel stays in
+# L2) and their Gram matrix accumulated panel by panel.
+GATHER_COLUMNS = 256
+
+
 @njit(parallel=True, fastmath=FASTMATH, cache=True)
 def solve_rows_exact(
     indptr: np.ndarray,
@@ -94,10 +125,13 @@ def solve_rows_exact(
     row_order: np.ndarray,
     out: np.ndarray,
     mat: np.ndarray,
-    rows: np.ndarray,
+    panel: np.ndarray,
     vec: np.ndarray,
 ) -> None:
     """Exact per-row solve (Cholesky) of the system in the module docstring.
+
+    The Gram products go through BLAS (numba's ``np.dot``, single-threaded inside each worker);
+    the Cholesky factorisation and the triangular solves are the kernels above.
 
     Args:
         indptr, indices, data: CSR of the rows to solve (data float32, > 0).
@@ -105,22 +139,25 @@ def solve_rows_exact(
         diag: (k,) float64 diagonal Gram term d (>= 0; zeros for ALS).
         lam: (n_rows,) float64 per-row regularization.
         gw_a, gw_b, bw_a, bw_b: weight coefficients (see module docstring).
-        woodbury_max: rows with fewer entries than this use the n x n dual form.
+        woodbury_max: rows with fewer entries than this (<= k) use the n x n dual form.
         row_order: (n_rows,) int64 rows sorted by length, dealt cyclically to workers.
         out: (n_rows, k) float32 solutions, written row by row (NaN row when not SPD).
-        mat: (n_workers, k, k) float64 scratch (k x k system or n x n dual system).
-        rows: (n_workers, k, k) float64 scratch (gathered, scaled rows).
+        mat: (n_workers, 2, k, k) float64 scratch (the system, and a Gram block).
+        panel: (n_workers, max(k, GATHER_COLUMNS) * k) float64 scratch (gathered rows).
         vec: (n_workers, 3, k) float64 scratch.
     """
     n_rows = row_order.shape[0]
     k = other.shape[1]
     n_workers = mat.shape[0]
+    if panel.shape[1] < max(k, GATHER_COLUMNS) * k or mat.shape[2] < k or vec.shape[2] < k:
+        raise ValueError("solve_rows_exact: scratch buffers are too small")
     dmin = np.inf
     for a in range(k):
         dmin = min(dmin, diag[a])
     for wkr in prange(n_workers):
-        a_m = mat[wkr]
-        h = rows[wkr]
+        a_m = mat[wkr, 0]
+        gram = mat[wkr, 1]
+        flat = panel[wkr]
         b = vec[wkr, 0]
         q = vec[wkr, 1]
         s = vec[wkr, 2]
@@ -138,6 +175,7 @@ def solve_rows_exact(
             if n < woodbury_max and dmin + lam_u > 0.0:
                 # Dual form: with D = diag(d) + lam I and H = W^1/2 Y_I D^-1/2 (n x k),
                 # x = D^-1/2 H^T (I + H H^T)^-1 W^-1/2 b  (push-through identity, no cancellation).
+                h = flat[: n * k].reshape((n, k))
                 for a in range(k):
                     q[a] = 1.0 / np.sqrt(diag[a] + lam_u)
                 for j in range(n):
@@ -147,16 +185,13 @@ def solve_rows_exact(
                     s[j] = (bw_a * r + bw_b) / sw
                     for a in range(k):
                         h[j, a] = sw * q[a] * other[i, a]
+                m_n = a_m.ravel()[: n * n].reshape((n, n))
+                np.dot(h, h.T, m_n)
                 for j in range(n):
-                    for m in range(j + 1):
-                        acc = 0.0
-                        for a in range(k):
-                            acc += h[j, a] * h[m, a]
-                        a_m[j, m] = acc
-                    a_m[j, j] += 1.0
-                ok = cholesky_inplace(a_m, n)
+                    m_n[j, j] += 1.0
+                ok = cholesky_inplace(m_n, n)
                 if ok:
-                    cholesky_solve_inplace(a_m, n, s)
+                    cholesky_solve_inplace(m_n, n, s)
                     for a in range(k):
                         b[a] = 0.0
                     for j in range(n):
@@ -171,35 +206,22 @@ def solve_rows_exact(
                         a_m[a, m] = 0.0
                     a_m[a, a] = diag[a] + lam_u
                     b[a] = 0.0
-                # Rank-4 updates of the lower triangle: four gathered rows per pass over A.
-                p = start
-                while p < end:
-                    nb = min(4, end - p)
-                    for j in range(nb):
-                        i = indices[p + j]
-                        r = data[p + j]
+                for p0 in range(start, end, GATHER_COLUMNS):
+                    c = min(GATHER_COLUMNS, end - p0)
+                    h = flat[: c * k].reshape((c, k))
+                    for j in range(c):
+                        i = indices[p0 + j]
+                        r = data[p0 + j]
                         sw = np.sqrt(gw_a * r + gw_b)
                         bw = bw_a * r + bw_b
                         for a in range(k):
                             y = np.float64(other[i, a])
                             h[j, a] = sw * y
                             b[a] += bw * y
-                    for j in range(nb, 4):
-                        for a in range(k):
-                            h[j, a] = 0.0
-                    h0 = h[0]
-                    h1 = h[1]
-                    h2 = h[2]
-                    h3 = h[3]
+                    np.dot(h.T, h, gram)
                     for a in range(k):
-                        c0 = h0[a]
-                        c1 = h1[a]
-                        c2 = h2[a]
-                        c3 = h3[a]
-                        row = a_m[a]
                         for m in range(a + 1):
-                            row[m] += c0 * h0[m] + c1 * h1[m] + c2 * h2[m] + c3 * h3[m]
-                    p += nb
+                            a_m[a, m] += gram[a, m]
                 ok = cholesky_inplace(a_m, k)
                 if ok:
                     cholesky_solve_inplace(a_m, k, b)
@@ -208,6 +230,65 @@ def solve_rows_exact(
             if not ok:
                 for a in range(k):
                     out[u, a] = np.nan
+
+
+@njit(fastmath=FASTMATH, cache=True, nogil=True)
+def _weighted_gram_product(
+    indices: np.ndarray,
+    data: np.ndarray,
+    start: int,
+    end: int,
+    other: np.ndarray,
+    gw_a: float,
+    gw_b: float,
+    bw_a: float,
+    bw_b: float,
+    p: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """``out += sum_j (bw_j - w_j * y_j . p) y_j`` over the row's entries, four at a time.
+
+    With ``bw = 0`` this adds -(Y^T W Y) p; with the b-weights it adds b - (Y^T W Y) p. Four
+    rows share each pass over ``out`` and their dot products run as independent chains.
+    """
+    k = other.shape[1]
+    j = start
+    while j + 4 <= end:
+        y0 = other[indices[j]]
+        y1 = other[indices[j + 1]]
+        y2 = other[indices[j + 2]]
+        y3 = other[indices[j + 3]]
+        d0 = np.float32(0.0)
+        d1 = np.float32(0.0)
+        d2 = np.float32(0.0)
+        d3 = np.float32(0.0)
+        for a in range(k):
+            pa = p[a]
+            d0 += y0[a] * pa
+            d1 += y1[a] * pa
+            d2 += y2[a] * pa
+            d3 += y3[a] * pa
+        r0 = data[j]
+        r1 = data[j + 1]
+        r2 = data[j + 2]
+        r3 = data[j + 3]
+        c0 = np.float32(bw_a * r0 + bw_b) - np.float32(gw_a * r0 + gw_b) * d0
+        c1 = np.float32(bw_a * r1 + bw_b) - np.float32(gw_a * r1 + gw_b) * d1
+        c2 = np.float32(bw_a * r2 + bw_b) - np.float32(gw_a * r2 + gw_b) * d2
+        c3 = np.float32(bw_a * r3 + bw_b) - np.float32(gw_a * r3 + gw_b) * d3
+        for a in range(k):
+            out[a] += c0 * y0[a] + c1 * y1[a] + c2 * y2[a] + c3 * y3[a]
+        j += 4
+    while j < end:
+        yi = other[indices[j]]
+        d = np.float32(0.0)
+        for a in range(k):
+            d += yi[a] * p[a]
+        r = data[j]
+        c = np.float32(bw_a * r + bw_b) - np.float32(gw_a * r + gw_b) * d
+        for a in range(k):
+            out[a] += c * yi[a]
+        j += 1
 
 
 @njit(parallel=True, fastmath=FASTMATH, cache=True)
@@ -256,16 +337,9 @@ def solve_rows_cg(
             lam_u = np.float32(lam[u])
             for a in range(k):
                 res[a] = -(diag[a] + lam_u) * xu[a]
-            for j in range(start, end):
-                i = indices[j]
-                r = data[j]
-                yi = other[i]
-                dot = np.float32(0.0)
-                for a in range(k):
-                    dot += yi[a] * xu[a]
-                coef = np.float32(bw_a * r + bw_b) - np.float32(gw_a * r + gw_b) * dot
-                for a in range(k):
-                    res[a] += coef * yi[a]
+            _weighted_gram_product(
+                indices, data, start, end, other, gw_a, gw_b, bw_a, bw_b, xu, res
+            )
             rs_old = np.float32(0.0)
             for a in range(k):
                 p[a] = res[a]
@@ -274,24 +348,19 @@ def solve_rows_cg(
                 continue
             for _ in range(cg_steps):
                 for a in range(k):
-                    ap[a] = (diag[a] + lam_u) * p[a]
-                for j in range(start, end):
-                    i = indices[j]
-                    yi = other[i]
-                    dot = np.float32(0.0)
-                    for a in range(k):
-                        dot += yi[a] * p[a]
-                    coef = np.float32(gw_a * data[j] + gw_b) * dot
-                    for a in range(k):
-                        ap[a] += coef * yi[a]
+                    ap[a] = -(diag[a] + lam_u) * p[a]
+                # Accumulates -(A p); the sign flips back below.
+                _weighted_gram_product(
+                    indices, data, start, end, other, gw_a, gw_b, 0.0, 0.0, p, ap
+                )
                 pap = np.float32(0.0)
                 for a in range(k):
-                    pap += p[a] * ap[a]
+                    pap -= p[a] * ap[a]
                 step = rs_old / pap
                 rs_new = np.float32(0.0)
                 for a in range(k):
                     xu[a] += step * p[a]
-                    res[a] -= step * ap[a]
+                    res[a] += step * ap[a]
                     rs_new += res[a] * res[a]
                 if rs_new < 1e-20:
                     break

@@ -56,8 +56,8 @@ class ALS(FactorizationModel):
 
     def _prepare(self, k: int, n_users: int, n_items: int) -> None:
         w = worker_count()
-        self._mat = np.empty((w, k, k), dtype=np.float64)
-        self._rows = np.empty((w, k, k), dtype=np.float64)
+        self._mat = np.empty((w, 2, k, k), dtype=np.float64)
+        self._panel = np.empty((w, max(k, _kernels.GATHER_COLUMNS) * k), dtype=np.float64)
         self._vec = np.empty((w, 3, k), dtype=np.float64)
         self._diag = np.zeros(k, dtype=np.float64)
 
@@ -66,5 +66,5 @@ class ALS(FactorizationModel):
         _kernels.solve_rows_exact(
             m.indptr, m.indices, m.data, y, self._diag, plan.lam,
             0.0, 1.0, 1.0, 0.0, x.shape[1], plan.row_order,
-            x, self._mat, self._rows, self._vec,
+            x, self._mat, self._panel, self._vec,
         )  # fmt: skip

@@ -97,8 +97,8 @@ class IALS(FactorizationModel):
         if self.solver == "cg":
             self._vec32 = np.empty((w, 3, k), dtype=np.float32)
         else:
-            self._mat = np.empty((w, k, k), dtype=np.float64)
-            self._rows = np.empty((w, k, k), dtype=np.float64)
+            self._mat = np.empty((w, 2, k, k), dtype=np.float64)
+            self._panel = np.empty((w, max(k, _kernels.GATHER_COLUMNS) * k), dtype=np.float64)
             self._vec = np.empty((w, 3, k), dtype=np.float64)
 
     def _half_step(self, plan: SidePlan, x: np.ndarray, y: np.ndarray) -> None:
@@ -121,6 +121,6 @@ class IALS(FactorizationModel):
         else:
             _kernels.solve_rows_exact(
                 m.indptr, m.indices, m.data, y_rot, evals, plan.lam,
-                a, 0.0, a, 1.0, k, plan.row_order, x_rot, self._mat, self._rows, self._vec,
+                a, 0.0, a, 1.0, k, plan.row_order, x_rot, self._mat, self._panel, self._vec,
             )  # fmt: skip
         np.dot(x_rot, basis.T, out=x)
