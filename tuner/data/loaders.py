@@ -191,15 +191,22 @@ def _sniff_sep(path: Path) -> str:
 
 
 def _name_warning(meta: pd.DataFrame, items: np.ndarray, what: str) -> list[str]:
-    liked = sorted_unique(items)
+    """A warning when the metadata names item ids that no interaction mentions.
+
+    Args:
+        meta: metadata indexed by raw item id.
+        items: raw item ids of every interaction read (likes or not).
+        what: the metadata file's name, for the message.
+    """
+    seen = sorted_unique(items)
     ids = meta.index.to_numpy(dtype=np.int64)
-    pos = np.minimum(np.searchsorted(liked, ids), max(liked.shape[0] - 1, 0))
-    unknown = int(np.count_nonzero(liked[pos] != ids)) if liked.shape[0] else ids.shape[0]
+    pos = np.minimum(np.searchsorted(seen, ids), max(seen.shape[0] - 1, 0))
+    unknown = int(np.count_nonzero(seen[pos] != ids)) if seen.shape[0] else ids.shape[0]
     if unknown == 0:
         return []
     return [
-        f"{what}: {unknown:,} of {meta.shape[0]:,} rows are for item ids with no like; they are "
-        "ignored (counted as dropped items)"
+        f"{what}: {unknown:,} of {meta.shape[0]:,} rows are for item ids that no interaction "
+        "mentions; they are ignored (counted as dropped items)"
     ]
 
 
@@ -498,7 +505,7 @@ def load_zen_v2(path: Path | None, *, seed: int = 0, scale: float = 1.0) -> Inte
             {"name": [str(_key(r, ("title", "name")) or "") for r in rows], "source": sources},
             index=pd.Index(ids, name="raw_id"),
         )
-        warnings += _name_warning(meta, items_all[like], ZEN2_META)
+        warnings += _name_warning(meta, items_all, ZEN2_META)
     seen_items = items_all
     counts_file = folder / ZEN2_COUNTS
     if counts_file.is_file():
@@ -604,7 +611,7 @@ def load_interactions(
     warnings: list[str] = []
     if names is not None:
         meta = _read_names(Path(names))
-        warnings += _name_warning(meta, items[keep], Path(names).name)
+        warnings += _name_warning(meta, items, Path(names).name)
     return Interactions(
         users=users[keep],
         items=items[keep],
