@@ -134,9 +134,10 @@ def test_movielens_ratings_csv_with_min_rating_and_quoted_titles() -> None:
     assert like.items.set_index("raw_id").loc[3, "name"] == "Grumpier Old Men (1995)"
 
 
-def test_movielens_u_data_without_header() -> None:
+@pytest.mark.parametrize("header", [False, None])
+def test_movielens_u_data_without_header(header: bool | None) -> None:
     got = dense_by_raw_id(
-        "interactions", FIXTURES / "ml-100k" / "u.data", header=False, min_rating=4
+        "interactions", FIXTURES / "ml-100k" / "u.data", header=header, min_rating=4
     )
     assert got == {196: {377}, 244: {51, 242}, 186: {377}}
 

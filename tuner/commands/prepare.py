@@ -106,7 +106,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="field separator, e.g. ',' or '\\t' (default: guessed from the first line)",
     )
     loader.add_argument(
-        "--no-header", action="store_true", help="the table has no header line (u.data)"
+        "--no-header",
+        action="store_true",
+        help="the table has no header line (default: detected; a first line of numbers is data)",
     )
     loader.add_argument(
         "--min-rating", type=float, metavar="R", help="a like is rating >= R (MovieLens: 4)"

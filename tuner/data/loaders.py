@@ -190,6 +190,20 @@ def _sniff_sep(path: Path) -> str:
     return r"\s+"
 
 
+def _has_header(path: Path, sep: str) -> bool:
+    """A first line made only of numbers is data (u.data, ratings.dat); anything else a header."""
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        first = fh.readline().strip()
+    if not first:
+        return True
+    fields = re.split(r"\s+", first) if sep == r"\s+" else first.split(sep)
+    try:
+        [float(f) for f in fields if f.strip()]
+    except ValueError:
+        return True
+    return False
+
+
 def _name_warning(meta: pd.DataFrame, items: np.ndarray, what: str) -> list[str]:
     """A warning when the metadata names item ids that no interaction mentions.
 
@@ -542,7 +556,7 @@ def load_interactions(
     item_col: str | None = None,
     rating_col: str | None = None,
     sep: str | None = None,
-    header: bool = True,
+    header: bool | None = None,
     min_rating: float | None = None,
     names: str | Path | None = None,
 ) -> Interactions:
@@ -550,7 +564,8 @@ def load_interactions(
     ``user_artists.dat`` and the like.
 
     A row is a like when its rating is ``>= min_rating`` (or ``> 0`` without ``min_rating``);
-    without a rating column every row is a like. ``names`` is an optional (id, name/title) table.
+    without a rating column every row is a like. ``header=None`` detects the header: a first
+    line made only of numbers is data. ``names`` is an optional (id, name/title) table.
     """
     path = _need_path(path, "interactions", "the interactions table")
     path = _need_file(path, "interactions table")
@@ -558,6 +573,8 @@ def load_interactions(
         sep = sep.encode().decode("unicode_escape")  # let users type '\t'
     sep = sep or _sniff_sep(path)
     engine = "c" if len(sep) == 1 else "python"
+    if header is None:
+        header = _has_header(path, sep)
     df = _read_csv(path, sep=sep, header=0 if header else None, engine=engine)
     df.columns = [str(c) for c in df.columns]
     cols = list(df.columns)
