@@ -19,6 +19,8 @@ share and the topic count keep the problem from being trivial.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 
@@ -52,7 +54,7 @@ _PHRASES = (
 
 def synthetic_shape(scale: float) -> tuple[int, int]:
     """(n_users, n_items) drawn for a scale; both shrink together with ``scale``."""
-    if not (isinstance(scale, (int, float)) and 0.0 < float(scale) <= 4.0):
+    if not (isinstance(scale, numbers.Real) and 0.0 < float(scale) <= 4.0):
         raise DataError(
             f"--scale must be in (0, 4] (1 = the Zen shape {ZEN_USERS:,} x {ZEN_ITEMS:,}); "
             f"got {scale!r}. Fix: pass e.g. --scale 0.02 for a small test set."
