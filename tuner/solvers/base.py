@@ -8,6 +8,7 @@ the base class owns initialisation, threads, the iteration hook and divergence d
 from __future__ import annotations
 
 import contextlib
+import inspect
 import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -182,11 +183,8 @@ class FactorizationModel(ABC):
 
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments (the search-space parameter names)."""
-        return {
-            k: getattr(self, k)
-            for k in type(self).__init__.__code__.co_varnames[1:]
-            if hasattr(self, k)
-        }
+        names = list(inspect.signature(type(self).__init__).parameters)[1:]
+        return {name: getattr(self, name) for name in names}
 
     def _validate(self) -> None:
         check_number("factors", self.factors, integer=True, low=1)
