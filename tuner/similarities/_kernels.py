@@ -1,0 +1,487 @@
+"""numba kernels for item-item similarities: a bounded top-K heap, cosine from the sparse
+user-item matrix, cosine from dense scores, and SLIM's non-negative elastic net.
+
+Every kernel works on a list of anchor items and writes each anchor's top-K neighbours into
+preallocated ``(n_anchors, k)`` outputs: neighbour indices (int32, -1 where an anchor has fewer
+than ``k`` neighbours) and scores (float32, 0 there), best first. Ties are broken towards the
+smaller neighbour index, so results do not depend on the order candidates are met in.
+
+Parallel kernels split the anchors into ``n_blocks`` interleaved strides, one per thread, each
+with its own scratch row (allocated by the caller, reset to zero after every anchor). The
+caller passes anchors in a shuffled order so that expensive (popular) anchors spread evenly.
+
+Each kernel has a plain NumPy reference (``*_reference``) that the tests compare against.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# ---------------------------------------------------------------------------------------------
+# bounded top-K: a min-heap whose root is the worst kept candidate
+
+
+@njit(cache=True, inline="always")
+def _worse(va: float, ia: int, vb: float, ib: int) -> bool:
+    """(va, ia) ranks below (vb, ib): a lower score, or an equal score and a larger index."""
+    return va < vb or (va == vb and ia > ib)
+
+
+@njit(cache=True)
+def _sift_down(vals: np.ndarray, idxs: np.ndarray, pos: int, size: int) -> None:
+    while True:
+        left = 2 * pos + 1
+        if left >= size:
+            return
+        child = left
+        right = left + 1
+        if right < size and _worse(vals[right], idxs[right], vals[left], idxs[left]):
+            child = right
+        if _worse(vals[child], idxs[child], vals[pos], idxs[pos]):
+            vals[pos], vals[child] = vals[child], vals[pos]
+            idxs[pos], idxs[child] = idxs[child], idxs[pos]
+            pos = child
+        else:
+            return
+
+
+@njit(cache=True)
+def heap_offer(vals: np.ndarray, idxs: np.ndarray, size: int, v: float, i: int) -> int:
+    """Offer candidate ``(v, i)`` to the heap ``vals[:size], idxs[:size]``; return the new size.
+
+    Args:
+        vals: (k,) float32 heap scores.
+        idxs: (k,) int32 heap item indices.
+        size: number of filled slots.
+        v: candidate score.
+        i: candidate item index.
+    """
+    k = vals.shape[0]
+    if size < k:
+        pos = size
+        vals[pos] = v
+        idxs[pos] = i
+        while pos > 0:
+            parent = (pos - 1) >> 1
+            if _worse(vals[pos], idxs[pos], vals[parent], idxs[parent]):
+                vals[pos], vals[parent] = vals[parent], vals[pos]
+                idxs[pos], idxs[parent] = idxs[parent], idxs[pos]
+                pos = parent
+            else:
+                break
+        return size + 1
+    if _worse(v, i, vals[0], idxs[0]) or (v == vals[0] and i == idxs[0]):
+        return size
+    vals[0] = v
+    idxs[0] = i
+    _sift_down(vals, idxs, 0, size)
+    return size
+
+
+@njit(cache=True)
+def heap_finish(vals: np.ndarray, idxs: np.ndarray, size: int) -> None:
+    """Sort the heap best first in place and pad the unfilled tail with (-1, 0)."""
+    for end in range(size - 1, 0, -1):
+        vals[0], vals[end] = vals[end], vals[0]
+        idxs[0], idxs[end] = idxs[end], idxs[0]
+        _sift_down(vals, idxs, 0, end)
+    for p in range(size, vals.shape[0]):
+        vals[p] = 0.0
+        idxs[p] = -1
+
+
+def topk_reference(
+    scores: np.ndarray, k: int, *, exclude: int = -1, valid: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy reference of the heap: top-``k`` of a dense score row, best first.
+
+    Args:
+        scores: (n,) scores; entries that are NaN are treated as absent.
+        k: number of neighbours to keep.
+        exclude: an index never returned (the anchor itself), -1 for none.
+        valid: (n,) bool mask of allowed indices, or None for all.
+
+    Returns:
+        (k,) int32 indices (-1 padded) and (k,) float32 scores (0 padded).
+    """
+    n = scores.shape[0]
+    keep = ~np.isnan(scores)
+    if valid is not None:
+        keep &= valid
+    if 0 <= exclude < n:
+        keep[exclude] = False
+    cand = np.flatnonzero(keep)
+    order = np.lexsort((cand, -scores[cand].astype(np.float64)))[:k]
+    idx = np.full(k, -1, dtype=np.int32)
+    val = np.zeros(k, dtype=np.float32)
+    idx[: order.size] = cand[order]
+    val[: order.size] = scores[cand[order]]
+    return idx, val
+
+
+# ---------------------------------------------------------------------------------------------
+# cosine on the sparse user-item matrix
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def cosine_topk(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    t_indptr: np.ndarray,
+    t_indices: np.ndarray,
+    t_data: np.ndarray,
+    inv_norms: np.ndarray,
+    anchors: np.ndarray,
+    out_idx: np.ndarray,
+    out_val: np.ndarray,
+    out_nnz: np.ndarray,
+    acc: np.ndarray,
+    touched: np.ndarray,
+) -> None:
+    """Top-K cosine neighbours of each anchor item, one sparse row product at a time.
+
+    For anchor i the co-occurrence row ``X[:, i].T @ X`` is accumulated into a dense scratch row
+    (users of i, then their items), scaled by the column norms and reduced to the top K; the
+    item x item matrix never exists.
+
+    Args:
+        indptr, indices, data: CSR of X, (n_users, n_items), non-negative weights.
+        t_indptr, t_indices, t_data: CSR of X.T (the columns of X); weights > 0.
+        inv_norms: (n_items,) float32, 1 / ||X[:, j]||, 0 for items without likes.
+        anchors: (m,) int64 anchor item indices.
+        out_idx: (m, k) int32 output neighbours.
+        out_val: (m, k) float32 output cosine scores.
+        out_nnz: (m,) int64 output, number of items co-occurring with the anchor.
+        acc: (n_blocks, n_items) float32 zeroed scratch.
+        touched: (n_blocks, n_items) int32 scratch.
+    """
+    n_blocks = acc.shape[0]
+    m = anchors.shape[0]
+    for b in prange(n_blocks):
+        ac = acc[b]
+        tl = touched[b]
+        for a in range(b, m, n_blocks):
+            i = anchors[a]
+            n_touched = 0
+            for p in range(t_indptr[i], t_indptr[i + 1]):
+                u = t_indices[p]
+                xu = t_data[p]
+                for q in range(indptr[u], indptr[u + 1]):
+                    j = indices[q]
+                    # weights are > 0, so a zero accumulator means "not met yet"
+                    if ac[j] == 0.0:
+                        tl[n_touched] = j
+                        n_touched += 1
+                    ac[j] += xu * data[q]
+            size = 0
+            vals = out_val[a]
+            idxs = out_idx[a]
+            scale = inv_norms[i]
+            n_co = 0
+            for t in range(n_touched):
+                j = tl[t]
+                if j != i:
+                    n_co += 1
+                    size = heap_offer(vals, idxs, size, ac[j] * scale * inv_norms[j], j)
+                ac[j] = 0.0
+            heap_finish(vals, idxs, size)
+            out_nnz[a] = n_co
+
+
+def cosine_reference(x: np.ndarray) -> np.ndarray:
+    """Dense item x item cosine of a small dense (n_users, n_items) matrix; NaN on the diagonal
+    and for pairs that never co-occur (the kernel only ranks co-occurring items)."""
+    x = np.asarray(x, dtype=np.float64)
+    norms = np.linalg.norm(x, axis=0)
+    inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    xn = x * inv
+    sim = xn.T @ xn
+    co = (x.T > 0).astype(np.int64) @ (x > 0).astype(np.int64)
+    sim[co == 0] = np.nan
+    np.fill_diagonal(sim, np.nan)
+    return sim
+
+
+# ---------------------------------------------------------------------------------------------
+# top-K of dense score rows (cosine of factors)
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def dense_topk(
+    scores: np.ndarray,
+    anchors: np.ndarray,
+    valid: np.ndarray,
+    out_idx: np.ndarray,
+    out_val: np.ndarray,
+) -> None:
+    """Top-K of each row of a dense score block, skipping the anchor itself and invalid items.
+
+    Args:
+        scores: (m, n_items) float32 scores of anchors against every item.
+        anchors: (m,) int64 global index of each row's anchor (excluded from its own list).
+        valid: (n_items,) bool, items allowed as neighbours.
+        out_idx: (m, k) int32 output neighbours.
+        out_val: (m, k) float32 output scores.
+    """
+    m, n = scores.shape
+    for a in prange(m):
+        vals = out_val[a]
+        idxs = out_idx[a]
+        size = 0
+        i = anchors[a]
+        for j in range(n):
+            if j != i and valid[j]:
+                size = heap_offer(vals, idxs, size, scores[a, j], j)
+        heap_finish(vals, idxs, size)
+
+
+# ---------------------------------------------------------------------------------------------
+# SLIM: per item a non-negative elastic net by coordinate descent
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def slim_topk(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    t_indptr: np.ndarray,
+    t_indices: np.ndarray,
+    t_data: np.ndarray,
+    sq_norms: np.ndarray,
+    l1: float,
+    l2: float,
+    tol: float,
+    max_iter: int,
+    anchors: np.ndarray,
+    out_idx: np.ndarray,
+    out_val: np.ndarray,
+    out_nnz: np.ndarray,
+    out_sweeps: np.ndarray,
+    resid: np.ndarray,
+    gram: np.ndarray,
+    coef: np.ndarray,
+    state: np.ndarray,
+    touched: np.ndarray,
+    cand: np.ndarray,
+    active: np.ndarray,
+    nonzero: np.ndarray,
+    init_val: np.ndarray,
+    init_idx: np.ndarray,
+) -> None:
+    """SLIM coefficients of each anchor item j, reduced to the top K by weight.
+
+    Solves, as scikit-learn's ``ElasticNet(alpha, l1_ratio, positive=True, fit_intercept=False)``
+    on ``X`` with column j removed and target ``X[:, j]``::
+
+        min_w 1/(2n) ||x_j - X w||^2 + alpha l1_ratio |w|_1 + alpha (1 - l1_ratio) / 2 |w|^2,
+        w >= 0, w_j = 0,
+
+    by cyclic coordinate descent on a dense residual ``r = x_j - X w`` over users (``l1``,
+    ``l2`` are the penalties multiplied by n). A zero weight k moves only if
+    ``c_k = x_k . r > l1``. Three facts keep the work small, all exact:
+
+    * with X >= 0 and w >= 0, ``c_k <= G[k, j]`` (the co-occurrence with j), so items with
+      ``G[k, j] <= l1`` never move: only these screened candidates exist;
+    * users outside column j have ``r_u <= 0``, so ``c_k <= sum_{u in col j} x_uk max(r_u, 0)``,
+      a bound for every candidate at the price of one pass over the users of j;
+    * coordinate descent runs on a working set (first the ``init`` candidates with the largest
+      one-step value), and only candidates whose bound exceeds ``l1`` get an exact dot product
+      in the optimality check that ends each round; violators join the working set.
+
+    A round ends when a sweep changes no weight by more than tol x the largest weight
+    (scikit-learn's criterion); the solve ends when a check finds no violator (the optimum:
+    the working set is solved and every other weight satisfies its optimality condition), or
+    after ``max_iter`` sweeps.
+
+    Args:
+        indptr, indices, data: CSR of X, (n_users, n_items), weights > 0.
+        t_indptr, t_indices, t_data: CSR of X.T.
+        sq_norms: (n_items,) float64 squared column norms (the Gram diagonal).
+        l1, l2: n * alpha * l1_ratio and n * alpha * (1 - l1_ratio).
+        tol: relative convergence tolerance.
+        max_iter: maximum number of sweeps over the working set.
+        anchors: (m,) int64 anchor items.
+        out_idx, out_val: (m, k) int32 / float32 outputs, largest weights first.
+        out_nnz: (m,) int32, number of non-zero coefficients (before the top-K cut).
+        out_sweeps: (m,) int32, sweeps used (``max_iter`` means not converged).
+        resid: (n_blocks, n_users) float64 zeroed scratch.
+        gram: (n_blocks, n_items) float64 zeroed scratch.
+        coef: (n_blocks, n_items) float64 zeroed scratch.
+        state: (n_blocks, n_items) int8 zeroed scratch (1 touched, 2 candidate, 3 working).
+        touched, cand, active, nonzero: (n_blocks, n_items) int32 scratch lists.
+        init_val, init_idx: (n_blocks, init) float32 / int32 scratch for the first working set.
+    """
+    n_blocks = resid.shape[0]
+    m = anchors.shape[0]
+    for b in prange(n_blocks):
+        r = resid[b]
+        g = gram[b]
+        w = coef[b]
+        st = state[b]
+        tl = touched[b]
+        cl = cand[b]
+        al = active[b]
+        nl = nonzero[b]
+        hv = init_val[b]
+        hi = init_idx[b]
+        for a in range(b, m, n_blocks):
+            j = anchors[a]
+            # residual r = x_j; Gram column g = X^T x_j over the touched items
+            n_touched = 0
+            for p in range(t_indptr[j], t_indptr[j + 1]):
+                r[t_indices[p]] = t_data[p]
+            for p in range(t_indptr[j], t_indptr[j + 1]):
+                u = t_indices[p]
+                xu = t_data[p]
+                for q in range(indptr[u], indptr[u + 1]):
+                    k = indices[q]
+                    if st[k] == 0:
+                        st[k] = 1
+                        tl[n_touched] = k
+                        n_touched += 1
+                    g[k] += xu * data[q]
+            n_cand = 0
+            size = 0
+            for t in range(n_touched):
+                k = tl[t]
+                if k != j and g[k] > l1:
+                    st[k] = 2
+                    cl[n_cand] = k
+                    n_cand += 1
+                    size = heap_offer(hv, hi, size, (g[k] - l1) / (sq_norms[k] + l2), k)
+            n_active = 0
+            for t in range(size):
+                k = hi[t]
+                st[k] = 3
+                al[n_active] = k
+                n_active += 1
+
+            sweeps = 0
+            while True:
+                # a round: sweep the working set, then only its non-zero weights until they
+                # settle, then the whole working set again (glmnet's active-set cycling)
+                full = True
+                n_nz = 0
+                while True:
+                    max_dw = 0.0
+                    max_w = 0.0
+                    n_visit = n_active if full else n_nz
+                    for t in range(n_visit):
+                        k = al[t] if full else nl[t]
+                        wk = w[k]
+                        dot = 0.0
+                        for p in range(t_indptr[k], t_indptr[k + 1]):
+                            dot += t_data[p] * r[t_indices[p]]
+                        tmp = dot + sq_norms[k] * wk - l1
+                        new = tmp / (sq_norms[k] + l2) if tmp > 0.0 else 0.0
+                        if new != wk:
+                            d = new - wk
+                            for p in range(t_indptr[k], t_indptr[k + 1]):
+                                r[t_indices[p]] -= d * t_data[p]
+                            w[k] = new
+                            if abs(d) > max_dw:
+                                max_dw = abs(d)
+                        if new > max_w:
+                            max_w = new
+                    sweeps += 1
+                    converged = max_dw <= tol * max_w
+                    if sweeps >= max_iter or (full and converged):
+                        break
+                    if full:
+                        n_nz = 0
+                        for t in range(n_active):
+                            k = al[t]
+                            if w[k] > 0.0:
+                                nl[n_nz] = k
+                                n_nz += 1
+                        full = False
+                    elif converged:
+                        full = True
+                if sweeps >= max_iter:
+                    break
+                # optimality check of the zero weights outside the working set (w is fixed here)
+                for t in range(n_cand):
+                    k = cl[t]
+                    if st[k] == 2:
+                        g[k] = 0.0
+                for p in range(t_indptr[j], t_indptr[j + 1]):
+                    u = t_indices[p]
+                    ru = r[u]
+                    if ru > 0.0:
+                        for q in range(indptr[u], indptr[u + 1]):
+                            k = indices[q]
+                            if st[k] == 2:
+                                g[k] += data[q] * ru
+                added = 0
+                for t in range(n_cand):
+                    k = cl[t]
+                    if st[k] == 2 and g[k] > l1:
+                        dot = 0.0
+                        for p in range(t_indptr[k], t_indptr[k + 1]):
+                            dot += t_data[p] * r[t_indices[p]]
+                        if dot > l1:
+                            st[k] = 3
+                            al[n_active] = k
+                            n_active += 1
+                            added += 1
+                if added == 0:
+                    break
+
+            vals = out_val[a]
+            idxs = out_idx[a]
+            size = 0
+            nnz = 0
+            for t in range(n_active):
+                k = al[t]
+                if w[k] > 0.0:
+                    nnz += 1
+                    size = heap_offer(vals, idxs, size, w[k], k)
+            heap_finish(vals, idxs, size)
+            out_nnz[a] = nnz
+            out_sweeps[a] = sweeps
+
+            # reset the scratch: r is non-zero only on users of j and of the working set
+            for p in range(t_indptr[j], t_indptr[j + 1]):
+                r[t_indices[p]] = 0.0
+            for t in range(n_active):
+                k = al[t]
+                for p in range(t_indptr[k], t_indptr[k + 1]):
+                    r[t_indices[p]] = 0.0
+                w[k] = 0.0
+            for t in range(n_touched):
+                k = tl[t]
+                g[k] = 0.0
+                st[k] = 0
+
+
+def slim_reference(
+    x: np.ndarray, alpha: float, l1_ratio: float, *, tol: float = 1e-10, max_iter: int = 100_000
+) -> np.ndarray:
+    """Dense NumPy coordinate descent of the same objective for every item (small data only).
+
+    Returns:
+        (n_items, n_items) float64 W with column j = item j's coefficients (W[j, j] = 0).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n, n_items = x.shape
+    gram = x.T @ x
+    l1 = alpha * l1_ratio * n
+    l2 = alpha * (1.0 - l1_ratio) * n
+    out = np.zeros((n_items, n_items))
+    for j in range(n_items):
+        w = np.zeros(n_items)
+        for _ in range(max_iter):
+            max_dw = 0.0
+            for k in range(n_items):
+                if k == j:
+                    continue
+                tmp = gram[k, j] - gram[k] @ w + gram[k, k] * w[k] - l1
+                new = tmp / (gram[k, k] + l2) if tmp > 0 else 0.0
+                max_dw = max(max_dw, abs(new - w[k]))
+                w[k] = new
+            if max_dw <= tol * max(w.max(), 0.0):
+                break
+        out[:, j] = w
+    return out
