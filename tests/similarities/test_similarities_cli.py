@@ -1,0 +1,133 @@
+"""``tuner similarities`` end to end on the small prepared split."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tuner.cli import main
+from tuner.similarities.compute import METHODS
+
+
+def test_outputs_exist_and_csvs_hold_top_k_lists(similarities_out: Path) -> None:
+    for m in METHODS:
+        df = pd.read_csv(similarities_out / f"neighbors_{m}.csv")
+        assert list(df.columns) == [
+            "item", "rank", "neighbour", "score", "item_name", "neighbour_name",
+        ]  # fmt: skip
+        assert (df["item"] != df["neighbour"]).all()
+        assert df.groupby("item")["rank"].max().max() <= 50
+        first = df[df["rank"] == 1].set_index("item")["score"]
+        second = df[df["rank"] == 2].set_index("item")["score"]
+        assert (first.loc[second.index] >= second - 1e-6).all()
+    assert (similarities_out / "report.html").stat().st_size > 1_000_000  # plotly.js inlined
+
+
+def test_comparison_json_has_every_metric(similarities_out: Path, prepared_small: Path) -> None:
+    from tuner.data import load_prepared
+
+    cmp = json.loads((similarities_out / "comparison.json").read_text())
+    data = load_prepared(prepared_small)
+    assert cmp["methods"] == list(METHODS)
+    # fit on train + validation, never on test
+    assert cmp["n_likes_fit"] == data.train_val().nnz
+    assert cmp["data"]["fit_on"] == "train+val"
+    assert cmp["data"]["fingerprint"] == data.fingerprint
+    assert len(cmp["pairs"]) == 6
+    for p in cmp["pairs"]:
+        assert 0 <= p["jaccard_at_10"] <= 1 and 0 <= p["jaccard_at_100"] <= 1
+    assert set(cmp["references"]) == {"popularity", "als", "ials"}
+    for m in METHODS:
+        e = cmp["per_method"][m]
+        assert 0 < e["coverage_at_10"] <= 1
+        assert e["same_topic_at_10"]["rate"] > e["same_topic_at_10"]["chance"]
+        assert 0 <= e["downstream"]["mrr"] <= 1
+        assert e["neighbours_per_item"]["median"] > 0
+    groups = [a["group"] for a in cmp["anchors"]]
+    assert {"head", "torso", "tail"} <= set(groups)
+    user = {str(r) for r in data.items["raw_id"].iloc[[3, 7]]}
+    assert user <= {a["raw_id"] for a in cmp["anchors"]}
+    # every anchor shows every method's list, best first
+    for a in cmp["anchors"]:
+        for m in METHODS:
+            scores = [n["score"] for n in a["neighbours"][m]]
+            assert scores == sorted(scores, reverse=True)
+    assert cmp["summary"] and all(isinstance(s, str) for s in cmp["summary"])
+
+
+def test_cosine_item_recommender_beats_popularity(similarities_out: Path) -> None:
+    cmp = json.loads((similarities_out / "comparison.json").read_text())
+    pop = cmp["references"]["popularity"]["mrr"]
+    assert cmp["per_method"]["cosine"]["downstream"]["mrr"] > pop
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["similarities", *args])
+    return code, capsys.readouterr().err
+
+
+def test_unknown_anchor_is_one_clear_error(
+    prepared_small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code, err = run_cli(
+        ["--data", str(prepared_small), "--methods", "cosine", "--anchors", "no-such-id",
+         "--out", str(out)],
+        capsys,
+    )  # fmt: skip
+    assert code == 2
+    assert "'no-such-id'" in err and "raw_id" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--methods", "cosine,knn"], "Valid methods: cosine, slim, als, ials"),
+        (["--methods", "als"], "--als-study NAME or --als-params FILE"),
+        (["--methods", "als", "--als-params", "missing.json"], "does not exist"),
+        (["--methods", "cosine", "--top-k", "0"], "--top-k must be >= 1"),
+    ],
+)
+def test_bad_options_are_refused(
+    prepared_small: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    message: str,
+) -> None:
+    code, err = run_cli(
+        ["--data", str(prepared_small), "--out", str(tmp_path / "o"), *extra], capsys
+    )
+    assert code == 2
+    assert message in err
+
+
+def test_params_file_of_the_wrong_model_is_refused(
+    prepared_small: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    params_files: tuple[Path, Path],
+) -> None:
+    code, err = run_cli(
+        ["--data", str(prepared_small), "--out", str(tmp_path / "o"), "--methods", "als",
+         "--als-params", str(params_files[1])],
+        capsys,
+    )  # fmt: skip
+    assert code == 2 and "'ials' parameters, not 'als'" in err
+
+
+def test_single_method_run_and_threads_do_not_change_results(
+    prepared_small: Path, tmp_path: Path, similarities_out: Path
+) -> None:
+    out = tmp_path / "cos1"
+    args = ["similarities", "--data", str(prepared_small), "--methods", "cosine"]
+    assert main([*args, "--out", str(out), "--top-k", "50", "--threads", "1"]) == 0
+    one = pd.read_csv(out / "neighbors_cosine.csv")
+    both = pd.read_csv(similarities_out / "neighbors_cosine.csv")
+    pd.testing.assert_frame_equal(one, both)
+    assert np.isfinite(one["score"]).all()

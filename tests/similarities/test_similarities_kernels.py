@@ -1,0 +1,148 @@
+"""Each numba kernel against its NumPy reference (and scikit-learn / implicit where they apply)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from tuner.similarities import _kernels, cosine_neighbors, factor_neighbors, slim_neighbors
+
+
+def random_likes(n_users: int, n_items: int, density: float, seed: int) -> sp.csr_matrix:
+    """Binary likes with a skewed item popularity (so that top-K cuts and ties happen)."""
+    rng = np.random.default_rng(seed)
+    pop = rng.pareto(1.5, n_items) + 0.2
+    p = np.minimum(density * pop / pop.mean(), 1.0)
+    dense = rng.random((n_users, n_items)) < p
+    return sp.csr_matrix(dense.astype(np.float32))
+
+
+def heap_topk(scores: np.ndarray, k: int, exclude: int) -> tuple[np.ndarray, np.ndarray]:
+    valid = np.ones(scores.shape[0], dtype=np.bool_)
+    out_idx = np.empty((1, k), dtype=np.int32)
+    out_val = np.empty((1, k), dtype=np.float32)
+    _kernels.dense_topk(
+        scores[None, :].astype(np.float32), np.array([exclude]), valid, out_idx, out_val
+    )
+    return out_idx[0], out_val[0]
+
+
+@pytest.mark.parametrize("k", [1, 5, 40])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_heap_topk_matches_reference_with_ties(k: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, 6, 30).astype(np.float32)  # many ties: index order decides
+    idx, val = heap_topk(scores, k, exclude=3)
+    ref_idx, ref_val = _kernels.topk_reference(scores, k, exclude=3)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_array_equal(val, ref_val)
+
+
+def test_dense_topk_skips_invalid_items_and_pads() -> None:
+    scores = np.array([[0.9, 0.8, 0.7, 0.6]], dtype=np.float32)
+    valid = np.array([True, False, True, True])
+    out_idx = np.empty((1, 5), dtype=np.int32)
+    out_val = np.empty((1, 5), dtype=np.float32)
+    _kernels.dense_topk(scores, np.array([0]), valid, out_idx, out_val)
+    assert out_idx[0].tolist() == [2, 3, -1, -1, -1]
+    assert out_val[0, 2:].tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("k", [3, 20])
+def test_cosine_kernel_matches_dense_reference(k: int) -> None:
+    x = random_likes(80, 60, 0.08, seed=2)
+    nb = cosine_neighbors(x, top_k=k, num_threads=2)
+    sim = _kernels.cosine_reference(x.toarray())
+    for i in range(x.shape[1]):
+        ref_idx, ref_val = _kernels.topk_reference(sim[i], k, exclude=i)
+        n = int((ref_idx >= 0).sum())
+        assert int((nb.indices[i] >= 0).sum()) == n
+        np.testing.assert_allclose(nb.scores[i, :n], ref_val[:n], rtol=1e-5, atol=1e-6)
+        # same neighbours up to ties of equal score
+        for j, s in zip(nb.indices[i, :n], nb.scores[i, :n], strict=True):
+            assert abs(sim[i, j] - s) < 1e-5
+        assert nb.n_nonzero[i] == int(np.isfinite(sim[i]).sum())
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_cosine_matches_implicit() -> None:
+    implicit_nn = pytest.importorskip("implicit.nearest_neighbours")
+    x = random_likes(300, 200, 0.05, seed=3)
+    k = 20
+    ours = cosine_neighbors(x, top_k=k)
+    model = implicit_nn.CosineRecommender(K=k + 1)  # implicit keeps the item itself in its K
+    model.fit(x, show_progress=False)
+    sim = model.similarity.tocsr()
+    for i in range(x.shape[1]):
+        row = sim[i]
+        keep = row.indices != i
+        ref = np.sort(row.data[keep])[::-1][:k]
+        got = ours.scores[i][ours.indices[i] >= 0]
+        np.testing.assert_allclose(got[: ref.size], ref, rtol=1e-5, atol=1e-6)
+
+
+def test_slim_kernel_matches_numpy_reference() -> None:
+    x = random_likes(60, 25, 0.15, seed=4)
+    alpha, l1_ratio = 1e-3, 0.3
+    nb = slim_neighbors(x, alpha=alpha, l1_ratio=l1_ratio, top_k=24, tol=1e-10, max_iter=10_000)
+    ref = _kernels.slim_reference(x.toarray(), alpha, l1_ratio)
+    got = np.zeros_like(ref)
+    for j in range(x.shape[1]):
+        keep = nb.indices[j] >= 0
+        got[nb.indices[j][keep], j] = nb.scores[j][keep]
+    np.testing.assert_allclose(got, ref, atol=1e-5)
+    np.testing.assert_array_equal(nb.n_nonzero, (ref > 0).sum(axis=0))
+    assert np.all(np.diag(got) == 0)
+
+
+@pytest.mark.parametrize(("alpha", "l1_ratio"), [(1e-4, 0.15), (5e-3, 0.5)])
+def test_slim_matches_sklearn_elastic_net(alpha: float, l1_ratio: float) -> None:
+    from sklearn.linear_model import ElasticNet
+
+    x = random_likes(400, 150, 0.04, seed=5)
+    nb = slim_neighbors(x, alpha=alpha, l1_ratio=l1_ratio, top_k=149, tol=1e-10, max_iter=100_000)
+    xc = x.tocsc()
+    popular = np.argsort(-np.diff(xc.indptr), kind="stable")
+    for j in popular[[0, 5, 30, 100]]:
+        xj = xc.copy()
+        xj.data[xj.indptr[j] : xj.indptr[j + 1]] = 0.0
+        model = ElasticNet(
+            alpha=alpha, l1_ratio=l1_ratio, positive=True, fit_intercept=False,
+            tol=1e-12, max_iter=100_000,
+        )  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(xj, x[:, j].toarray().ravel())
+        ours = np.zeros(x.shape[1])
+        keep = nb.indices[j] >= 0
+        ours[nb.indices[j][keep]] = nb.scores[j][keep]
+        np.testing.assert_allclose(ours, model.coef_, atol=1e-5)
+        assert nb.n_nonzero[j] == int((model.coef_ > 1e-9).sum())
+
+
+def test_slim_subset_of_items_leaves_the_others_empty() -> None:
+    x = random_likes(100, 40, 0.1, seed=6)
+    full = slim_neighbors(x, top_k=10)
+    part = slim_neighbors(x, top_k=10, items=np.array([3, 9]))
+    np.testing.assert_array_equal(part.indices[[3, 9]], full.indices[[3, 9]])
+    assert (part.indices[np.setdiff1d(np.arange(40), [3, 9])] == -1).all()
+
+
+def test_factor_cosine_matches_numpy() -> None:
+    rng = np.random.default_rng(7)
+    v = rng.normal(size=(50, 8)).astype(np.float32)
+    v[4] = 0.0  # a cold item: neither anchor nor neighbour
+    nb = factor_neighbors(v, method="als", top_k=5)
+    norms = np.linalg.norm(v, axis=1)
+    vn = v / np.where(norms > 0, norms, 1)[:, None]
+    sim = vn @ vn.T
+    valid = norms > 0
+    for i in np.flatnonzero(valid):
+        ref_idx, ref_val = _kernels.topk_reference(sim[i], 5, exclude=i, valid=valid)
+        np.testing.assert_allclose(nb.scores[i], ref_val, rtol=1e-5, atol=1e-6)
+        assert set(nb.indices[i]) == set(ref_idx)
+    assert (nb.indices[4] == -1).all()
+    assert 4 not in nb.indices
