@@ -67,7 +67,7 @@ def test_cosine_kernel_matches_dense_reference(k: int) -> None:
         assert nb.n_nonzero[i] == int(np.isfinite(sim[i]).sum())
 
 
-@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.filterwarnings("ignore:Method expects CSR input")
 def test_cosine_matches_implicit() -> None:
     implicit_nn = pytest.importorskip("implicit.nearest_neighbours")
     x = random_likes(300, 200, 0.05, seed=3)
@@ -146,3 +146,15 @@ def test_factor_cosine_matches_numpy() -> None:
         assert set(nb.indices[i]) == set(ref_idx)
     assert (nb.indices[4] == -1).all()
     assert 4 not in nb.indices
+
+
+def test_slim_residual_fallback_gives_the_same_weights(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Working sets larger than the dense Gram scratch are solved on the residual instead."""
+    import tuner.similarities.slim as slim_module
+
+    x = random_likes(200, 80, 0.08, seed=8)
+    gram = slim_neighbors(x, top_k=79, tol=1e-10, max_iter=100_000)
+    monkeypatch.setattr(slim_module, "GRAM_CAP", 2)
+    resid = slim_neighbors(x, top_k=79, tol=1e-10, max_iter=100_000)
+    np.testing.assert_array_equal(resid.n_nonzero, gram.n_nonzero)
+    np.testing.assert_allclose(resid.scores, gram.scores, atol=1e-6)

@@ -241,6 +241,67 @@ def dense_topk(
 # SLIM: per item a non-negative elastic net by coordinate descent
 
 
+@njit(cache=True)
+def _gram_of_working_set(
+    al: np.ndarray,
+    s: int,
+    t_indptr: np.ndarray,
+    t_indices: np.ndarray,
+    t_data: np.ndarray,
+    gm: np.ndarray,
+    ucnt: np.ndarray,
+    ustart: np.ndarray,
+    ulist: np.ndarray,
+    buf_a: np.ndarray,
+    buf_v: np.ndarray,
+) -> None:
+    """gm[:s, :s] = X[:, al[:s]].T @ X[:, al[:s]], from each user's items in the working set.
+
+    The columns are regrouped by user (a counting sort), then every user adds the products of
+    their working-set items: the cost is the working set's likes plus its per-user pairs.
+    """
+    nu = 0
+    for a in range(s):
+        k = al[a]
+        for p in range(t_indptr[k], t_indptr[k + 1]):
+            u = t_indices[p]
+            if ucnt[u] == 0:
+                ulist[nu] = u
+                nu += 1
+            ucnt[u] += 1
+    total = 0
+    for t in range(nu):
+        u = ulist[t]
+        ustart[u] = total
+        total += ucnt[u]
+        ucnt[u] = 0
+    for a in range(s):
+        k = al[a]
+        for p in range(t_indptr[k], t_indptr[k + 1]):
+            u = t_indices[p]
+            pos = ustart[u] + ucnt[u]
+            buf_a[pos] = a
+            buf_v[pos] = t_data[p]
+            ucnt[u] += 1
+    for a in range(s):
+        for b in range(s):
+            gm[a, b] = 0.0
+    for t in range(nu):
+        u = ulist[t]
+        lo = ustart[u]
+        hi = lo + ucnt[u]
+        # a user's list is in increasing working-set order: only the upper triangle is filled
+        for i1 in range(lo, hi):
+            a = buf_a[i1]
+            va = buf_v[i1]
+            for i2 in range(i1, hi):
+                gm[a, buf_a[i2]] += va * buf_v[i2]
+        ucnt[u] = 0
+    for a in range(s):
+        for b in range(a + 1, s):
+            gm[b, a] = gm[a, b]
+
+
 @njit(parallel=True, fastmath=True, cache=True)
 def slim_topk(
     indptr: np.ndarray,
@@ -254,6 +315,7 @@ def slim_topk(
     l2: float,
     tol: float,
     max_iter: int,
+    init: int,
     anchors: np.ndarray,
     out_idx: np.ndarray,
     out_val: np.ndarray,
@@ -261,14 +323,23 @@ def slim_topk(
     out_sweeps: np.ndarray,
     resid: np.ndarray,
     gram: np.ndarray,
+    bound: np.ndarray,
     coef: np.ndarray,
     state: np.ndarray,
     touched: np.ndarray,
     cand: np.ndarray,
     active: np.ndarray,
-    nonzero: np.ndarray,
     init_val: np.ndarray,
     init_idx: np.ndarray,
+    gm: np.ndarray,
+    g_ws: np.ndarray,
+    w_ws: np.ndarray,
+    q_ws: np.ndarray,
+    ucnt: np.ndarray,
+    ustart: np.ndarray,
+    ulist: np.ndarray,
+    buf_a: np.ndarray,
+    buf_v: np.ndarray,
 ) -> None:
     """SLIM coefficients of each anchor item j, reduced to the top K by weight.
 
@@ -278,22 +349,21 @@ def slim_topk(
         min_w 1/(2n) ||x_j - X w||^2 + alpha l1_ratio |w|_1 + alpha (1 - l1_ratio) / 2 |w|^2,
         w >= 0, w_j = 0,
 
-    by cyclic coordinate descent on a dense residual ``r = x_j - X w`` over users (``l1``,
-    ``l2`` are the penalties multiplied by n). A zero weight k moves only if
-    ``c_k = x_k . r > l1``. Three facts keep the work small, all exact:
+    by cyclic coordinate descent (``l1``, ``l2`` are the penalties multiplied by n). A zero
+    weight k moves only if ``c_k = x_k . r > l1`` with the residual ``r = x_j - X w``. The work
+    stays small, and the result exact:
 
     * with X >= 0 and w >= 0, ``c_k <= G[k, j]`` (the co-occurrence with j), so items with
       ``G[k, j] <= l1`` never move: only these screened candidates exist;
-    * users outside column j have ``r_u <= 0``, so ``c_k <= sum_{u in col j} x_uk max(r_u, 0)``,
-      a bound for every candidate at the price of one pass over the users of j;
-    * coordinate descent runs on a working set (first the ``init`` candidates with the largest
-      one-step value), and only candidates whose bound exceeds ``l1`` get an exact dot product
-      in the optimality check that ends each round; violators join the working set.
-
-    A round ends when a sweep changes no weight by more than tol x the largest weight
-    (scikit-learn's criterion); the solve ends when a check finds no violator (the optimum:
-    the working set is solved and every other weight satisfies its optimality condition), or
-    after ``max_iter`` sweeps.
+    * coordinate descent runs on a working set W (first the ``init`` candidates with the
+      largest one-step value), on the dense Gram matrix G[W, W] built from the users' rows,
+      so a sweep costs |W| per changed weight instead of a pass over the item's likes
+      (working sets larger than ``gm`` fall back to sweeps on a dense residual over users);
+    * a round ends when a sweep changes no weight by more than tol x the largest weight
+      (scikit-learn's criterion); then the optimality of every zero candidate outside W is
+      checked on the residual: users outside column j have ``r_u <= 0``, so
+      ``c_k <= sum_{u in col j} x_uk max(r_u, 0)``, and only candidates whose bound exceeds
+      ``l1`` get an exact dot product. Violators join W; no violator means the optimum.
 
     Args:
         indptr, indices, data: CSR of X, (n_users, n_items), weights > 0.
@@ -302,30 +372,39 @@ def slim_topk(
         l1, l2: n * alpha * l1_ratio and n * alpha * (1 - l1_ratio).
         tol: relative convergence tolerance.
         max_iter: maximum number of sweeps over the working set.
+        init: size of the first working set (<= init_val.shape[1]).
         anchors: (m,) int64 anchor items.
         out_idx, out_val: (m, k) int32 / float32 outputs, largest weights first.
         out_nnz: (m,) int32, number of non-zero coefficients (before the top-K cut).
         out_sweeps: (m,) int32, sweeps used (``max_iter`` means not converged).
         resid: (n_blocks, n_users) float64 zeroed scratch.
-        gram: (n_blocks, n_items) float64 zeroed scratch.
-        coef: (n_blocks, n_items) float64 zeroed scratch.
+        gram, bound, coef: (n_blocks, n_items) float64 zeroed scratch.
         state: (n_blocks, n_items) int8 zeroed scratch (1 touched, 2 candidate, 3 working).
-        touched, cand, active, nonzero: (n_blocks, n_items) int32 scratch lists.
-        init_val, init_idx: (n_blocks, init) float32 / int32 scratch for the first working set.
+        touched, cand, active: (n_blocks, n_items) int32 scratch lists.
+        init_val, init_idx: (n_blocks, >= init) float32 / int32 scratch.
+        gm: (n_blocks, cap, cap) float32 scratch for G[W, W].
+        g_ws, w_ws, q_ws: (n_blocks, cap) float64 scratch (G[W, j], w[W], G[W, W] w[W]).
+        ucnt: (n_blocks, n_users) int32 zeroed scratch; ustart, ulist: (n_blocks, n_users).
+        buf_a, buf_v: (n_blocks, nnz(X)) int32 / float32 scratch.
     """
     n_blocks = resid.shape[0]
+    cap = gm.shape[1]
     m = anchors.shape[0]
     for b in prange(n_blocks):
         r = resid[b]
         g = gram[b]
+        bd = bound[b]
         w = coef[b]
         st = state[b]
         tl = touched[b]
         cl = cand[b]
         al = active[b]
-        nl = nonzero[b]
-        hv = init_val[b]
-        hi = init_idx[b]
+        hv = init_val[b, :init]
+        hi = init_idx[b, :init]
+        gmb = gm[b]
+        gw = g_ws[b]
+        ww = w_ws[b]
+        qw = q_ws[b]
         for a in range(b, m, n_blocks):
             j = anchors[a]
             # residual r = x_j; Gram column g = X^T x_j over the touched items
@@ -359,53 +438,81 @@ def slim_topk(
                 n_active += 1
 
             sweeps = 0
-            while True:
-                # a round: sweep the working set, then only its non-zero weights until they
-                # settle, then the whole working set again (glmnet's active-set cycling)
-                full = True
-                n_nz = 0
-                while True:
-                    max_dw = 0.0
-                    max_w = 0.0
-                    n_visit = n_active if full else n_nz
-                    for t in range(n_visit):
-                        k = al[t] if full else nl[t]
-                        wk = w[k]
-                        dot = 0.0
-                        for p in range(t_indptr[k], t_indptr[k + 1]):
-                            dot += t_data[p] * r[t_indices[p]]
-                        tmp = dot + sq_norms[k] * wk - l1
-                        new = tmp / (sq_norms[k] + l2) if tmp > 0.0 else 0.0
-                        if new != wk:
-                            d = new - wk
+            while n_active > 0:
+                if n_active <= cap:
+                    s = n_active
+                    _gram_of_working_set(
+                        al, s, t_indptr, t_indices, t_data, gmb, ucnt[b], ustart[b], ulist[b],
+                        buf_a[b], buf_v[b],
+                    )  # fmt: skip
+                    for x1 in range(s):
+                        gw[x1] = g[al[x1]]
+                        ww[x1] = w[al[x1]]
+                    for x1 in range(s):
+                        acc = 0.0
+                        for x2 in range(s):
+                            acc += gmb[x1, x2] * ww[x2]
+                        qw[x1] = acc
+                    while True:
+                        max_dw = 0.0
+                        max_w = 0.0
+                        for x1 in range(s):
+                            wk = ww[x1]
+                            gkk = gmb[x1, x1]
+                            tmp = gw[x1] - qw[x1] + gkk * wk - l1
+                            new = tmp / (gkk + l2) if tmp > 0.0 else 0.0
+                            if new != wk:
+                                d = new - wk
+                                for x2 in range(s):
+                                    qw[x2] += d * gmb[x1, x2]
+                                ww[x1] = new
+                                if abs(d) > max_dw:
+                                    max_dw = abs(d)
+                            if new > max_w:
+                                max_w = new
+                        sweeps += 1
+                        if max_dw <= tol * max_w or sweeps >= max_iter:
+                            break
+                    # bring the residual up to date with the new weights
+                    for x1 in range(s):
+                        k = al[x1]
+                        d = ww[x1] - w[k]
+                        if d != 0.0:
                             for p in range(t_indptr[k], t_indptr[k + 1]):
                                 r[t_indices[p]] -= d * t_data[p]
-                            w[k] = new
-                            if abs(d) > max_dw:
-                                max_dw = abs(d)
-                        if new > max_w:
-                            max_w = new
-                    sweeps += 1
-                    converged = max_dw <= tol * max_w
-                    if sweeps >= max_iter or (full and converged):
-                        break
-                    if full:
-                        n_nz = 0
+                            w[k] = ww[x1]
+                else:
+                    # too large for the dense Gram scratch: sweeps on the residual
+                    while True:
+                        max_dw = 0.0
+                        max_w = 0.0
                         for t in range(n_active):
                             k = al[t]
-                            if w[k] > 0.0:
-                                nl[n_nz] = k
-                                n_nz += 1
-                        full = False
-                    elif converged:
-                        full = True
+                            wk = w[k]
+                            dot = 0.0
+                            for p in range(t_indptr[k], t_indptr[k + 1]):
+                                dot += t_data[p] * r[t_indices[p]]
+                            tmp = dot + sq_norms[k] * wk - l1
+                            new = tmp / (sq_norms[k] + l2) if tmp > 0.0 else 0.0
+                            if new != wk:
+                                d = new - wk
+                                for p in range(t_indptr[k], t_indptr[k + 1]):
+                                    r[t_indices[p]] -= d * t_data[p]
+                                w[k] = new
+                                if abs(d) > max_dw:
+                                    max_dw = abs(d)
+                            if new > max_w:
+                                max_w = new
+                        sweeps += 1
+                        if max_dw <= tol * max_w or sweeps >= max_iter:
+                            break
                 if sweeps >= max_iter:
                     break
-                # optimality check of the zero weights outside the working set (w is fixed here)
+                # optimality check of the zero weights outside the working set (w is fixed)
                 for t in range(n_cand):
                     k = cl[t]
                     if st[k] == 2:
-                        g[k] = 0.0
+                        bd[k] = 0.0
                 for p in range(t_indptr[j], t_indptr[j + 1]):
                     u = t_indices[p]
                     ru = r[u]
@@ -413,11 +520,11 @@ def slim_topk(
                         for q in range(indptr[u], indptr[u + 1]):
                             k = indices[q]
                             if st[k] == 2:
-                                g[k] += data[q] * ru
+                                bd[k] += data[q] * ru
                 added = 0
                 for t in range(n_cand):
                     k = cl[t]
-                    if st[k] == 2 and g[k] > l1:
+                    if st[k] == 2 and bd[k] > l1:
                         dot = 0.0
                         for p in range(t_indptr[k], t_indptr[k + 1]):
                             dot += t_data[p] * r[t_indices[p]]
@@ -450,6 +557,8 @@ def slim_topk(
                 for p in range(t_indptr[k], t_indptr[k + 1]):
                     r[t_indices[p]] = 0.0
                 w[k] = 0.0
+            for t in range(n_cand):
+                bd[cl[t]] = 0.0
             for t in range(n_touched):
                 k = tl[t]
                 g[k] = 0.0

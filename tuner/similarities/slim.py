@@ -23,6 +23,9 @@ DEFAULT_ALPHA = 1e-4
 DEFAULT_L1_RATIO = 0.15
 # size of the first working set; a guess only (violators join later), it changes speed, not results
 INIT_WORKING_SET = 512
+# largest working set solved on a dense Gram block (float32: 64 MB per thread); larger ones
+# fall back to sweeps on the residual
+GRAM_CAP = 4096
 
 
 def slim_neighbors(
@@ -85,16 +88,27 @@ def slim_neighbors(
     sweeps = np.zeros(n_items, dtype=np.int32)
     with numba_threads(num_threads) as threads:
         blocks = threads.num_threads
+        cap = min(GRAM_CAP, n_items)
+        init = min(INIT_WORKING_SET, n_items)
         resid = np.zeros((blocks, n_users), dtype=np.float64)
         gram = np.zeros((blocks, n_items), dtype=np.float64)
+        bound = np.zeros((blocks, n_items), dtype=np.float64)
         coef = np.zeros((blocks, n_items), dtype=np.float64)
         state = np.zeros((blocks, n_items), dtype=np.int8)
         touched = np.zeros((blocks, n_items), dtype=np.int32)
         cand = np.zeros((blocks, n_items), dtype=np.int32)
         active = np.zeros((blocks, n_items), dtype=np.int32)
-        nonzero = np.zeros((blocks, n_items), dtype=np.int32)
-        init_val = np.zeros((blocks, INIT_WORKING_SET), dtype=np.float32)
-        init_idx = np.zeros((blocks, INIT_WORKING_SET), dtype=np.int32)
+        init_val = np.zeros((blocks, init), dtype=np.float32)
+        init_idx = np.zeros((blocks, init), dtype=np.int32)
+        gm = np.zeros((blocks, cap, cap), dtype=np.float32)
+        g_ws = np.zeros((blocks, cap), dtype=np.float64)
+        w_ws = np.zeros((blocks, cap), dtype=np.float64)
+        q_ws = np.zeros((blocks, cap), dtype=np.float64)
+        ucnt = np.zeros((blocks, n_users), dtype=np.int32)
+        ustart = np.zeros((blocks, n_users), dtype=np.int32)
+        ulist = np.zeros((blocks, n_users), dtype=np.int32)
+        buf_a = np.zeros((blocks, max(x.nnz, 1)), dtype=np.int32)
+        buf_v = np.zeros((blocks, max(x.nnz, 1)), dtype=np.float32)
         size = min(CHUNK, max(order.size, 1))
         out_idx = np.empty((size, k), dtype=np.int32)
         out_val = np.empty((size, k), dtype=np.float32)
@@ -105,9 +119,10 @@ def slim_neighbors(
             m = chunk.size
             _kernels.slim_topk(
                 x.indptr, x.indices, x.data, xt.indptr, xt.indices, xt.data, sq_norms,
-                l1, l2, float(tol), int(max_iter), chunk,
+                l1, l2, float(tol), int(max_iter), init, chunk,
                 out_idx[:m], out_val[:m], out_nnz[:m], out_sweeps[:m],
-                resid, gram, coef, state, touched, cand, active, nonzero, init_val, init_idx,
+                resid, gram, bound, coef, state, touched, cand, active, init_val, init_idx,
+                gm, g_ws, w_ws, q_ws, ucnt, ustart, ulist, buf_a, buf_v,
             )  # fmt: skip
             indices[chunk] = out_idx[:m]
             scores[chunk] = out_val[:m]
