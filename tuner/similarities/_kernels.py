@@ -255,7 +255,7 @@ def _gram_of_working_set(
     buf_a: np.ndarray,
     buf_v: np.ndarray,
 ) -> None:
-    """gm[:s, :s] = X[:, al[:s]].T @ X[:, al[:s]], from each user's items in the working set.
+    """gm (s, s) = X[:, al[:s]].T @ X[:, al[:s]], from each user's items in the working set.
 
     The columns are regrouped by user (a counting sort), then every user adds the products of
     their working-set items: the cost is the working set's likes plus its per-user pairs.
@@ -362,8 +362,9 @@ def slim_topk(
     * a round ends when a sweep changes no weight by more than tol x the largest weight
       (scikit-learn's criterion); then the optimality of every zero candidate outside W is
       checked on the residual: users outside column j have ``r_u <= 0``, so
-      ``c_k <= sum_{u in col j} x_uk max(r_u, 0)``, and only candidates whose bound exceeds
-      ``l1`` get an exact dot product. Violators join W; no violator means the optimum.
+      ``c_k <= sum_{u in col j} x_uk r_u`` (one pass over the users of j gives this bound for
+      all candidates), and only candidates whose bound exceeds ``l1`` get an exact dot
+      product. Violators join W; no violator means the optimum.
 
     Args:
         indptr, indices, data: CSR of X, (n_users, n_items), weights > 0.
@@ -382,13 +383,13 @@ def slim_topk(
         state: (n_blocks, n_items) int8 zeroed scratch (1 touched, 2 candidate, 3 working).
         touched, cand, active: (n_blocks, n_items) int32 scratch lists.
         init_val, init_idx: (n_blocks, >= init) float32 / int32 scratch.
-        gm: (n_blocks, cap, cap) float32 scratch for G[W, W].
+        gm: (n_blocks, cap * cap) float32 scratch for G[W, W] (cap = largest working set).
         g_ws, w_ws, q_ws: (n_blocks, cap) float64 scratch (G[W, j], w[W], G[W, W] w[W]).
         ucnt: (n_blocks, n_users) int32 zeroed scratch; ustart, ulist: (n_blocks, n_users).
         buf_a, buf_v: (n_blocks, nnz(X)) int32 / float32 scratch.
     """
     n_blocks = resid.shape[0]
-    cap = gm.shape[1]
+    cap = int(np.sqrt(gm.shape[1]))
     m = anchors.shape[0]
     for b in prange(n_blocks):
         r = resid[b]
@@ -401,7 +402,6 @@ def slim_topk(
         al = active[b]
         hv = init_val[b, :init]
         hi = init_idx[b, :init]
-        gmb = gm[b]
         gw = g_ws[b]
         ww = w_ws[b]
         qw = q_ws[b]
@@ -441,6 +441,8 @@ def slim_topk(
             while n_active > 0:
                 if n_active <= cap:
                     s = n_active
+                    # a compact (s, s) view: rows s apart, not cap apart, keeps G[W, W] in cache
+                    gmb = gm[b, : s * s].reshape((s, s))
                     _gram_of_working_set(
                         al, s, t_indptr, t_indices, t_data, gmb, ucnt[b], ustart[b], ulist[b],
                         buf_a[b], buf_v[b],
@@ -516,7 +518,7 @@ def slim_topk(
                 for p in range(t_indptr[j], t_indptr[j + 1]):
                     u = t_indices[p]
                     ru = r[u]
-                    if ru > 0.0:
+                    if ru != 0.0:
                         for q in range(indptr[u], indptr[u + 1]):
                             k = indices[q]
                             if st[k] == 2:

@@ -100,7 +100,7 @@ def slim_neighbors(
         active = np.zeros((blocks, n_items), dtype=np.int32)
         init_val = np.zeros((blocks, init), dtype=np.float32)
         init_idx = np.zeros((blocks, init), dtype=np.int32)
-        gm = np.zeros((blocks, cap, cap), dtype=np.float32)
+        gm = np.zeros((blocks, cap * cap), dtype=np.float32)
         g_ws = np.zeros((blocks, cap), dtype=np.float64)
         w_ws = np.zeros((blocks, cap), dtype=np.float64)
         q_ws = np.zeros((blocks, cap), dtype=np.float64)
