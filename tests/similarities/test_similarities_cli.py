@@ -131,3 +131,38 @@ def test_single_method_run_and_threads_do_not_change_results(
     both = pd.read_csv(similarities_out / "neighbors_cosine.csv")
     pd.testing.assert_frame_equal(one, both)
     assert np.isfinite(one["score"]).all()
+
+
+def test_study_names_are_read_through_load_best(
+    prepared_small: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import tuner.study
+
+    calls: list[tuple[str, str]] = []
+
+    def fake_load_best(storage: str, study_name: str) -> tuple[str, dict]:
+        calls.append((storage, study_name))
+        model = "ials" if study_name.startswith("ials") else "als"
+        return model, {"factors": 8, "iterations": 2, "regularization": 0.1}
+
+    monkeypatch.setattr(tuner.study, "load_best", fake_load_best)
+    storage = f"sqlite:///{tmp_path / 'studies.db'}"
+    out = tmp_path / "out"
+    code, err = run_cli(
+        ["--data", str(prepared_small), "--out", str(out), "--methods", "als",
+         "--als-study", "als-best", "--storage", storage],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    assert calls == [(storage, "als-best")]
+    cmp = json.loads((out / "comparison.json").read_text())
+    assert cmp["per_method"]["als"]["info"]["params"]["factors"] == 8
+    code, err = run_cli(
+        ["--data", str(prepared_small), "--out", str(out), "--methods", "als",
+         "--als-study", "ials-oops", "--storage", storage],
+        capsys,
+    )  # fmt: skip
+    assert code == 2 and "is a 'ials' study, not 'als'" in err
