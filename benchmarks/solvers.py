@@ -52,6 +52,19 @@ LABELS = {
 
 
 def _peak_mb() -> float:
+    """This process's peak resident memory in MB.
+
+    ``ru_maxrss`` survives fork + exec on Linux (a child starts at its parent's peak), so the
+    parent stays small (data are prepared in a child too) and, where available, the kernel's
+    per-address-space high-water mark (VmHWM) is used instead.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -201,11 +214,22 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="tuner-bench-") as tmp:
         data_dir = args.data
         if data_dir is None:
-            from tuner.data import prepare
-
             data_dir = Path(tmp) / "data"
             t0 = time.perf_counter()
-            m = prepare("synthetic", data_dir, scale=args.scale, seed=args.seed)
+            code = (
+                "import json, sys; from tuner.data import prepare; "
+                "m = prepare('synthetic', sys.argv[1], scale=float(sys.argv[2]), "
+                "seed=int(sys.argv[3])); print(json.dumps(m, default=str))"
+            )
+            done = subprocess.run(
+                [sys.executable, "-c", code, str(data_dir), str(args.scale), str(args.seed)],
+                capture_output=True,
+                text=True,
+            )
+            if done.returncode:
+                sys.stderr.write(done.stderr)
+                raise SystemExit("preparing the synthetic data failed")
+            m = json.loads(done.stdout.strip().splitlines()[-1])
             print(
                 f"data: {m['n_users']:,} users x {m['n_items']:,} items, {m['n_train']:,} train "
                 f"likes, {m['n_val']:,} val users ({time.perf_counter() - t0:.1f} s)",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from tuner.solvers import _kernels
+from tuner.solvers import _blas, _kernels
 from tuner.solvers.base import regularization_per_row
 
 K = 8
@@ -25,11 +25,14 @@ def _matrix(n_rows: int = 60, n_cols: int = 40, seed: int = 0) -> sp.csr_matrix:
     return m
 
 
-def _scratch(workers: int, dtype: type = np.float64) -> tuple[np.ndarray, ...]:
+def _scratch(workers: int) -> tuple[object, ...]:
     return (
-        np.empty((workers, 2, K, K)),
+        np.empty((workers, K, K)),
         np.empty((workers, max(K, _kernels.GATHER_COLUMNS) * K)),
-        np.empty((workers, 3, K), dtype=dtype),
+        np.empty((workers, 3, K)),
+        _blas.DSYRK,
+        np.zeros((workers, 4), dtype=np.int32),
+        np.zeros((workers, 2)),
     )
 
 
@@ -44,6 +47,21 @@ def test_cholesky_matches_numpy() -> None:
     x = b.copy()
     _kernels.cholesky_solve_inplace(work, 12, x)
     np.testing.assert_allclose(x, np.linalg.solve(a, b), rtol=1e-9)
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+def test_syrk_lower_matches_numpy(transpose: bool) -> None:
+    rng = np.random.default_rng(5)
+    g = rng.standard_normal((13, 7))
+    n = 13 if transpose else 7
+    out = np.full((n, n), 2.0)
+    args = np.zeros(4, dtype=np.int32)
+    scalars = np.zeros(2)
+    beta = 0.0 if transpose else 1.0
+    _kernels.syrk_lower(_blas.DSYRK, g, 13, 7, transpose, beta, out, args, scalars)
+    want = (g @ g.T if transpose else g.T @ g) + beta * 2.0
+    np.testing.assert_allclose(np.tril(out), np.tril(want), rtol=1e-12)
+    np.testing.assert_array_equal(np.triu(out, 1), np.triu(np.full((n, n), 2.0), 1))
 
 
 def test_cholesky_rejects_indefinite() -> None:
@@ -123,3 +141,28 @@ def test_max_abs() -> None:
     assert np.isnan(_kernels.max_abs(x))
     x[1, 0] = -np.inf
     assert _kernels.max_abs(x) == np.inf
+
+
+def test_exact_sweep_with_long_rows_matches_dense_solve() -> None:
+    """k = 80 with rows of 70 likes (dual form through SYRK) and 300 (several panels)."""
+    k = 80
+    rng = np.random.default_rng(6)
+    n_cols = 400
+    lengths = np.array([0, 5, 70, 79, 80, 300])
+    rows = np.repeat(np.arange(lengths.shape[0]), lengths)
+    cols = np.concatenate([rng.choice(n_cols, n, replace=False) for n in lengths])
+    m = sp.csr_matrix((np.ones(rows.shape[0], dtype=np.float32), (rows, cols)), (6, n_cols))
+    m.sort_indices()
+    y = rng.standard_normal((n_cols, k)).astype(np.float32)
+    lam = np.full(6, 0.5)
+    out = np.empty((6, k), dtype=np.float32)
+    _kernels.solve_rows_exact(
+        m.indptr, m.indices, m.data, y, np.zeros(k), lam, 0.0, 1.0, 1.0, 0.0, k,
+        np.arange(6, dtype=np.int64), out, np.empty((2, k, k)),
+        np.empty((2, max(k, _kernels.GATHER_COLUMNS) * k)), np.empty((2, 3, k)),
+        _blas.DSYRK, np.zeros((2, 4), dtype=np.int32), np.zeros((2, 2)),
+    )  # fmt: skip
+    ref = _kernels.solve_rows_reference(
+        m.indptr, m.indices, m.data, y, np.zeros((k, k)), lam, (0.0, 1.0), (1.0, 0.0)
+    )
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-5)

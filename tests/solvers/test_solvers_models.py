@@ -305,3 +305,25 @@ def test_registry() -> None:
     with pytest.raises(ConfigError, match="als, ials"):
         get_model("svd")
     assert IALS(alpha=3.0).get_params()["alpha"] == 3.0
+
+
+def test_other_sparse_formats_and_stored_zeros_fit_the_same() -> None:
+    m = planted(60, 50, seed=5)
+    with_zero = m.copy()
+    with_zero.data[::7] = 0.0  # stored zeros mean "no like"
+    clean = with_zero.copy()
+    clean.eliminate_zeros()
+    a = IALS(factors=6, iterations=2).fit(clean)
+    b = IALS(factors=6, iterations=2).fit(with_zero.tocoo().astype(np.float64))
+    np.testing.assert_allclose(a.user_factors, b.user_factors, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(a.item_factors, b.item_factors, rtol=1e-6, atol=1e-7)
+
+
+def test_cg_and_cholesky_reach_similar_quality() -> None:
+    train, held = leave_one_out(planted(seed=6), seed=6)
+    scores = []
+    for solver in ("cg", "cholesky"):
+        model = IALS(factors=8, regularization=1.0, alpha=5.0, iterations=10, solver=solver)
+        model.fit(train)
+        scores.append(evaluate(model.user_factors, model.item_factors, train, held, k=20).mrr)
+    assert abs(scores[0] - scores[1]) < 0.2 * max(scores)

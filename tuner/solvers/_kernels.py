@@ -21,6 +21,8 @@ buffers, allocated by the caller before the parallel loop.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit, prange
 
@@ -104,6 +106,56 @@ def cholesky_solve_inplace(a: np.ndarray, n: int, b: np.ndarray) -> None:
             b[m] -= a[i, m] * t
 
 
+@njit(cache=True, nogil=True)
+def syrk_lower(
+    syrk: Any,
+    g: np.ndarray,
+    r: int,
+    length: int,
+    transpose: bool,
+    beta: float,
+    out: np.ndarray,
+    args: np.ndarray,
+    scalars: np.ndarray,
+) -> None:
+    """Lower triangle of a Gram matrix through BLAS SYRK (C row-major view of Fortran BLAS).
+
+    ``transpose=False``: ``out[:length, :length] = beta * out + g[:r].T @ g[:r]`` with ``g``
+    (r, length) row-major, ``out`` (length, length) row-major. ``transpose=True``:
+    ``out = beta * out + g[:r] @ g[:r].T`` with ``out`` (r, r) row-major. Only the lower triangle
+    (Fortran's upper) is written.
+
+    Args:
+        syrk: the :data:`tuner.solvers._blas.DSYRK` pointer.
+        args: (4,) int32 scratch for BLAS's by-reference integers (per worker).
+        scalars: (2,) float64 scratch for alpha and beta (per worker).
+    """
+    flags = args.view(np.uint8)
+    if transpose:
+        args[1] = r
+        args[2] = length
+        args[3] = r
+        flags[0] = 85  # 'U'
+        flags[1] = 84  # 'T'
+    else:
+        args[1] = length
+        args[2] = r
+        args[3] = length
+        flags[0] = 85  # 'U'
+        flags[1] = 78  # 'N'
+    scalars[0] = 1.0
+    scalars[1] = beta
+    lda = args[2:3] if transpose else args[3:4]
+    syrk(
+        flags[0:1].ctypes.data, flags[1:2].ctypes.data, args[1:2].ctypes.data,
+        args[2:3].ctypes.data, scalars[0:1].ctypes.data, g.ctypes.data, lda.ctypes.data,
+        scalars[1:2].ctypes.data, out.ctypes.data, args[3:4].ctypes.data,
+    )  # fmt: skip
+
+
+# Below this many rows OpenBLAS's SYRK costs more than a full GEMM (measured, k = 100).
+SYRK_MIN_ROWS = 64
+
 # Long rows are gathered this many likes at a time (a GATHER_COLUMNS x k float64 panel stays in
 # L2) and their Gram matrix accumulated panel by panel.
 GATHER_COLUMNS = 256
@@ -127,11 +179,14 @@ def solve_rows_exact(
     mat: np.ndarray,
     panel: np.ndarray,
     vec: np.ndarray,
+    syrk: Any,
+    blas_args: np.ndarray,
+    blas_scalars: np.ndarray,
 ) -> None:
     """Exact per-row solve (Cholesky) of the system in the module docstring.
 
-    The Gram products go through BLAS (numba's ``np.dot``, single-threaded inside each worker);
-    the Cholesky factorisation and the triangular solves are the kernels above.
+    The Gram matrices go through BLAS (SYRK, or GEMM for the smallest; single-threaded inside
+    each worker); the Cholesky factorisation and the triangular solves are the kernels above.
 
     Args:
         indptr, indices, data: CSR of the rows to solve (data float32, > 0).
@@ -142,22 +197,25 @@ def solve_rows_exact(
         woodbury_max: rows with fewer entries than this (<= k) use the n x n dual form.
         row_order: (n_rows,) int64 rows sorted by length, dealt cyclically to workers.
         out: (n_rows, k) float32 solutions, written row by row (NaN row when not SPD).
-        mat: (n_workers, 2, k, k) float64 scratch (the system, and a Gram block).
+        mat: (n_workers, k, k) float64 scratch (the k x k or the n x n dual system).
         panel: (n_workers, max(k, GATHER_COLUMNS) * k) float64 scratch (gathered rows).
         vec: (n_workers, 3, k) float64 scratch.
+        syrk: :data:`tuner.solvers._blas.DSYRK`.
+        blas_args: (n_workers, 4) int32 scratch. blas_scalars: (n_workers, 2) float64 scratch.
     """
     n_rows = row_order.shape[0]
     k = other.shape[1]
     n_workers = mat.shape[0]
-    if panel.shape[1] < max(k, GATHER_COLUMNS) * k or mat.shape[2] < k or vec.shape[2] < k:
+    if panel.shape[1] < max(k, GATHER_COLUMNS) * k or mat.shape[1] < k or vec.shape[2] < k:
         raise ValueError("solve_rows_exact: scratch buffers are too small")
     dmin = np.inf
     for a in range(k):
         dmin = min(dmin, diag[a])
     for wkr in prange(n_workers):
-        a_m = mat[wkr, 0]
-        gram = mat[wkr, 1]
+        a_m = mat[wkr]
         flat = panel[wkr]
+        b_args = blas_args[wkr]
+        b_scalars = blas_scalars[wkr]
         b = vec[wkr, 0]
         q = vec[wkr, 1]
         s = vec[wkr, 2]
@@ -186,7 +244,10 @@ def solve_rows_exact(
                     for a in range(k):
                         h[j, a] = sw * q[a] * other[i, a]
                 m_n = a_m.ravel()[: n * n].reshape((n, n))
-                np.dot(h, h.T, m_n)
+                if n >= SYRK_MIN_ROWS:
+                    syrk_lower(syrk, h, n, k, True, 0.0, m_n, b_args, b_scalars)
+                else:
+                    np.dot(h, h.T, m_n)
                 for j in range(n):
                     m_n[j, j] += 1.0
                 ok = cholesky_inplace(m_n, n)
@@ -204,7 +265,6 @@ def solve_rows_exact(
                 for a in range(k):
                     for m in range(a + 1):
                         a_m[a, m] = 0.0
-                    a_m[a, a] = diag[a] + lam_u
                     b[a] = 0.0
                 for p0 in range(start, end, GATHER_COLUMNS):
                     c = min(GATHER_COLUMNS, end - p0)
@@ -218,10 +278,9 @@ def solve_rows_exact(
                             y = np.float64(other[i, a])
                             h[j, a] = sw * y
                             b[a] += bw * y
-                    np.dot(h.T, h, gram)
-                    for a in range(k):
-                        for m in range(a + 1):
-                            a_m[a, m] += gram[a, m]
+                    syrk_lower(syrk, h, c, k, False, 1.0, a_m, b_args, b_scalars)
+                for a in range(k):
+                    a_m[a, a] += diag[a] + lam_u
                 ok = cholesky_inplace(a_m, k)
                 if ok:
                     cholesky_solve_inplace(a_m, k, b)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tuner.solvers import _kernels
+from tuner.solvers import _blas, _kernels
 from tuner.solvers.base import FactorizationModel, SidePlan, worker_count
 
 
@@ -56,7 +56,9 @@ class ALS(FactorizationModel):
 
     def _prepare(self, k: int, n_users: int, n_items: int) -> None:
         w = worker_count()
-        self._mat = np.empty((w, 2, k, k), dtype=np.float64)
+        self._mat = np.empty((w, k, k), dtype=np.float64)
+        self._blas_args = np.zeros((w, 4), dtype=np.int32)
+        self._blas_scalars = np.zeros((w, 2), dtype=np.float64)
         self._panel = np.empty((w, max(k, _kernels.GATHER_COLUMNS) * k), dtype=np.float64)
         self._vec = np.empty((w, 3, k), dtype=np.float64)
         self._diag = np.zeros(k, dtype=np.float64)
@@ -67,4 +69,5 @@ class ALS(FactorizationModel):
             m.indptr, m.indices, m.data, y, self._diag, plan.lam,
             0.0, 1.0, 1.0, 0.0, x.shape[1], plan.row_order,
             x, self._mat, self._panel, self._vec,
+            _blas.DSYRK, self._blas_args, self._blas_scalars,
         )  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tuner.errors import ConfigError
-from tuner.solvers import _kernels
+from tuner.solvers import _blas, _kernels
 from tuner.solvers.base import FactorizationModel, SidePlan, check_number, worker_count
 
 SOLVERS = ("cg", "cholesky")
@@ -97,7 +97,9 @@ class IALS(FactorizationModel):
         if self.solver == "cg":
             self._vec32 = np.empty((w, 3, k), dtype=np.float32)
         else:
-            self._mat = np.empty((w, 2, k, k), dtype=np.float64)
+            self._mat = np.empty((w, k, k), dtype=np.float64)
+            self._blas_args = np.zeros((w, 4), dtype=np.int32)
+            self._blas_scalars = np.zeros((w, 2), dtype=np.float64)
             self._panel = np.empty((w, max(k, _kernels.GATHER_COLUMNS) * k), dtype=np.float64)
             self._vec = np.empty((w, 3, k), dtype=np.float64)
 
@@ -122,5 +124,6 @@ class IALS(FactorizationModel):
             _kernels.solve_rows_exact(
                 m.indptr, m.indices, m.data, y_rot, evals, plan.lam,
                 a, 0.0, a, 1.0, k, plan.row_order, x_rot, self._mat, self._panel, self._vec,
+            _blas.DSYRK, self._blas_args, self._blas_scalars,
             )  # fmt: skip
         np.dot(x_rot, basis.T, out=x)

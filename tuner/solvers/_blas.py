@@ -1,0 +1,31 @@
+"""BLAS routines numba kernels call directly (SciPy's LP64 BLAS, through ctypes pointers).
+
+numba's ``np.dot`` only offers GEMM; the Gram matrices of the exact solver are symmetric, so
+SYRK does half the work. The function pointers are passed to the kernels as arguments (not
+globals), which keeps the kernels cacheable (``cache=True``): a pointer baked into compiled
+code would change with every process.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+from scipy.linalg import cython_blas
+
+
+def _address(name: str) -> int:
+    capsule = cython_blas.__pyx_capi__[name]
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.restype = ctypes.c_char_p
+    get_name.argtypes = [ctypes.py_object]
+    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+    get_pointer.restype = ctypes.c_void_p
+    get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    return int(get_pointer(capsule, get_name(capsule)))
+
+
+_vp = ctypes.c_void_p
+
+#: dsyrk(uplo, trans, n, k, alpha, a, lda, beta, c, ldc), every argument by reference:
+#: C := alpha * op(A) op(A)^T + beta * C on one triangle (Fortran column-major).
+DSYRK = ctypes.CFUNCTYPE(None, _vp, _vp, _vp, _vp, _vp, _vp, _vp, _vp, _vp, _vp)(_address("dsyrk"))
