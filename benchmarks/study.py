@@ -44,7 +44,13 @@ def prepared(scale: float, seed: int) -> Path:
 
 
 def run_arm(
-    data: Path, pruner: str, space: Path, minutes: float, seed: int, report_users: int
+    data: Path,
+    pruner: str,
+    space: Path,
+    minutes: float,
+    seed: int,
+    report_users: int,
+    min_resource: int,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"tuner-bench-study-{pruner}-") as tmp:
         t0 = time.perf_counter()
@@ -56,6 +62,7 @@ def run_arm(
             n_trials=100_000,
             space_path=space,
             pruner=pruner,
+            min_resource=min_resource,
             seed=seed,
             timeout=minutes * 60.0,
             report_users=report_users,
@@ -73,7 +80,7 @@ def run_arm(
             else None
         )
         return {
-            "pruner": pruner,
+            "pruner": pruner if pruner == "none" else f"{pruner} (min_resource={min_resource})",
             "elapsed_minutes": round(elapsed / 60.0, 2),
             "trials_finished": counts.finished,
             "complete": counts.complete,
@@ -106,6 +113,7 @@ def main() -> int:
     parser.add_argument("--budget-minutes", type=float, default=15.0, help="per arm")
     parser.add_argument("--space", default=str(default_space_path("ials")))
     parser.add_argument("--pruners", default="sha,none", help="comma-separated arms")
+    parser.add_argument("--min-resource", type=int, default=1, help="first rung (iterations)")
     parser.add_argument("--report-users", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="also write the figures here")
@@ -115,7 +123,15 @@ def main() -> int:
     data = Path(args.data) if args.data else prepared(args.scale, args.seed)
     manifest = json.loads((data / "manifest.json").read_text())
     arms = [
-        run_arm(data, p, Path(args.space), args.budget_minutes, args.seed, args.report_users)
+        run_arm(
+            data,
+            p,
+            Path(args.space),
+            args.budget_minutes,
+            args.seed,
+            args.report_users,
+            args.min_resource,
+        )
         for p in args.pruners.split(",")
     ]
     result = {

@@ -14,7 +14,9 @@ from tuner.errors import ConfigError, StorageError
 from tuner.study import best_summary, load_best, run_study, run_worker, trial_counts
 
 
-def _run(data: Path, storage: str, space: Path | None, n_trials: int, **kwargs: object) -> optuna.Study:
+def _run(
+    data: Path, storage: str, space: Path | None, n_trials: int, **kwargs: object
+) -> optuna.Study:
     return run_study(
         data_dir=data,
         model="als",

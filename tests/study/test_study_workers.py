@@ -62,7 +62,7 @@ low = 0.5
 high = 5.0
 log = true
 [fixed]
-iterations = 40
+iterations = 20
 """
 
 
