@@ -229,11 +229,19 @@ def dense_topk(
     for a in prange(m):
         vals = out_val[a]
         idxs = out_idx[a]
+        row = scores[a]
         size = 0
         i = anchors[a]
+        kk = vals.shape[0]
+        # once the heap is full, anything below its worst kept score is rejected without a call
+        thresh = -np.inf
         for j in range(n):
-            if j != i and valid[j]:
-                size = heap_offer(vals, idxs, size, scores[a, j], j)
+            v = row[j]
+            if v < thresh or j == i or not valid[j]:
+                continue
+            size = heap_offer(vals, idxs, size, v, j)
+            if size == kk:
+                thresh = vals[0]
         heap_finish(vals, idxs, size)
 
 

@@ -103,25 +103,25 @@ def jaccard_at(a: Neighbors, b: Neighbors, warm: np.ndarray, k: int) -> float:
     return float((inter[keep] / union[keep]).mean()) if keep.any() else float("nan")
 
 
+def _pair_keys(nb: Neighbors) -> tuple[np.ndarray, np.ndarray]:
+    """(item * n_items + neighbour) of every kept pair, and its score."""
+    rows, ranks = np.nonzero(nb.indices >= 0)
+    keys = rows.astype(np.int64) * nb.n_items + nb.indices[rows, ranks]
+    return keys, nb.scores[rows, ranks]
+
+
 def rank_correlation(a: Neighbors, b: Neighbors) -> dict[str, Any]:
     """Spearman correlation of the two methods' scores over the (item, neighbour) pairs that
     both keep in their top-K lists."""
     from scipy.stats import spearmanr
 
-    ma = a.to_csr()
-    mb = b.to_csr()
-    pattern = ma.copy()
-    pattern.data[:] = 1.0
-    shared = pattern.multiply(mb.astype(bool)).tocsr()
-    shared.eliminate_zeros()
-    rows = np.repeat(np.arange(shared.shape[0]), np.diff(shared.indptr))
-    cols = shared.indices
-    n = int(cols.size)
+    ka, sa = _pair_keys(a)
+    kb, sb = _pair_keys(b)
+    _, ia, ib = np.intersect1d(ka, kb, assume_unique=True, return_indices=True)
+    n = int(ia.size)
     if n < 3:
         return {"spearman": None, "n_shared_pairs": n}
-    sa = np.asarray(ma[rows, cols]).ravel()
-    sb = np.asarray(mb[rows, cols]).ravel()
-    rho = spearmanr(sa, sb).statistic
+    rho = spearmanr(sa[ia], sb[ib]).statistic
     return {"spearman": None if not np.isfinite(rho) else float(rho), "n_shared_pairs": n}
 
 
