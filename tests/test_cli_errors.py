@@ -169,3 +169,16 @@ def test_bad_input_is_one_line_exit_2_no_output(
     # Nothing half-done under the embedded default either: no prepared data, no run outputs.
     assert not (tuner_home / "runs").exists()
     assert not (tuner_home / "data").exists()
+
+
+def test_run_with_unknown_anchor_fails_before_tuning(
+    tuner_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import optuna
+
+    assert main(["run", "--scale", "0.02", "--name", "anchors", "--anchors", "987654321"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1].startswith("tuner run: error: ") and "987654321" in lines[-1]
+    assert not (tuner_home / "runs").exists()
+    storage = f"sqlite:///{tuner_home / 'studies.db'}"
+    assert optuna.get_all_study_names(storage) == []

@@ -57,8 +57,9 @@ def _check_outputs_agree(out: Path, name: str) -> None:
         assert (sims / f"neighbors_{model}.csv").is_file()
         # The report and the comparison describe the configurations the studies found.
         params = summary["models"][model]["params"]
-        assert comparison["params"][model] == params
-        assert f"factors={params['factors']}" in report
+        assert comparison["per_method"][model]["info"]["params"] == params
+        for key, value in params.items():
+            assert f"&quot;{key}&quot;: {json.dumps(value)}" in report
     for method in ("cosine", "slim"):
         assert (sims / f"neighbors_{method}.csv").is_file()
     assert summary["popularity"]["test_mrr_at_100"] > 0

@@ -100,6 +100,12 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
          f"held out {m['n_val']:,} validation and {m['n_test']:,} test likes "
          f"(fingerprint {data.fingerprint[:12]})")
 
+    sims_cfg = config["similarities"]
+    if sims_cfg["enabled"] and sims_cfg["anchors"]:
+        from tuner.similarities.compare import resolve_anchors
+
+        resolve_anchors(data.items, sims_cfg["anchors"])  # an unknown id fails before tuning
+
     floor_val = popularity_baseline(data.train, data.train, data.val)
     train_val = data.train_val()
     floor_test = popularity_baseline(train_val, train_val, data.test)
@@ -130,7 +136,6 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
         write_text_atomic(model_out / "run.toml", to_toml(config))
 
     sims: dict[str, Any] | None = None
-    sims_cfg = config["similarities"]
     if sims_cfg["enabled"] and sims_cfg["methods"]:
         from tuner.similarities import compute_all
 
@@ -138,12 +143,13 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
         sims_out = out / "similarities"
         sims = compute_all(
             data,
-            als_params=best["als"]["params"] if "als" in best else {},
-            ials_params=best["ials"]["params"] if "ials" in best else {},
+            als_params=best["als"]["params"] if "als" in best else None,
+            ials_params=best["ials"]["params"] if "ials" in best else None,
             out=sims_out,
             top_k=sims_cfg["top_k"],
             methods=tuple(sims_cfg["methods"]),
             anchors=tuple(sims_cfg["anchors"]),
+            log=lambda message: _say(f"similarities: {message}"),
         )
         write_text_atomic(sims_out / "run.toml", to_toml(config))
 
