@@ -209,7 +209,9 @@ def test_ials_beats_popularity_on_prepared_synthetic(prepared_small: Path) -> No
     model = IALS(factors=32, regularization=1.0, alpha=10.0, iterations=8).fit(data.train)
     ours = evaluate(model.user_factors, model.item_factors, data.train, data.val)
     pop = popularity_baseline(data.train, data.train, data.val)
-    assert ours.mrr > 1.3 * pop.mrr, (ours, pop)
+    # Measured: MRR 0.075 vs 0.033, HR 0.55 vs 0.24 (303 validation users).
+    assert ours.mrr > 1.6 * pop.mrr, (ours, pop)
+    assert ours.hr > pop.hr + 0.15, (ours, pop)
 
 
 @pytest.mark.parametrize("solver", ["cg", "cholesky"])

@@ -14,6 +14,10 @@ instead of O(k^2), and rotates the solutions back. Both Cholesky and conjugate g
 invariant under that orthogonal change of basis, so the solutions are those of the original
 system up to rounding.
 
+The exact sweep solves a row with n < k entries in its n-dimensional dual form (push-through
+identity, below), an n x n Cholesky instead of a k x k one: most rows of a long-tailed catalogue
+are short, so this is where most of its speed comes from.
+
 Rows are split across workers cyclically after sorting them by length (``row_order``) so that
 every worker gets the same mix of long and short rows; each worker owns one slot of the scratch
 buffers, allocated by the caller before the parallel loop.
@@ -206,6 +210,7 @@ def solve_rows_exact(
     n_rows = row_order.shape[0]
     k = other.shape[1]
     n_workers = mat.shape[0]
+    woodbury_max = min(woodbury_max, k)  # the dual system lives in the k x k scratch
     if panel.shape[1] < max(k, GATHER_COLUMNS) * k or mat.shape[1] < k or vec.shape[2] < k:
         raise ValueError("solve_rows_exact: scratch buffers are too small")
     dmin = np.inf
