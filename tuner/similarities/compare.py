@@ -367,7 +367,9 @@ def _clean(obj: Any) -> Any:
 
 
 def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f}%"
+    if x is None:
+        return "n/a"
+    return f"{100 * x:.1f}%" if abs(x) >= 0.01 or x == 0 else f"{100 * x:.2g}%"
 
 
 def summarize(cmp: dict[str, Any]) -> list[str]:
@@ -399,15 +401,22 @@ def summarize(cmp: dict[str, Any]) -> list[str]:
     if cmp["pairs"]:
         hi = max(cmp["pairs"], key=lambda p: p["jaccard_at_10"] or 0.0)
         lo = min(cmp["pairs"], key=lambda p: p["jaccard_at_10"] or 0.0)
-        lines.append(
-            f"{hi['a']} and {hi['b']} agree most (Jaccard@10 {hi['jaccard_at_10']:.3f}); "
-            f"{lo['a']} and {lo['b']} least ({lo['jaccard_at_10']:.3f}): the methods find "
-            + (
-                "largely different neighbours."
-                if (hi["jaccard_at_10"] or 0.0) < 0.3
-                else "partly the same neighbours."
+        j_hi = hi["jaccard_at_10"] or 0.0
+        verdict = "largely different" if j_hi < 0.3 else "partly the same"
+        if len(cmp["pairs"]) == 1:
+            lines.append(
+                f"{hi['a']} and {hi['b']} share little of their top-10 lists "
+                f"(Jaccard@10 {j_hi:.3f}): they find {verdict} neighbours."
+                if j_hi < 0.3
+                else f"{hi['a']} and {hi['b']} overlap at Jaccard@10 {j_hi:.3f}: they find "
+                f"{verdict} neighbours."
             )
-        )
+        else:
+            lines.append(
+                f"{hi['a']} and {hi['b']} agree most (Jaccard@10 {j_hi:.3f}); "
+                f"{lo['a']} and {lo['b']} least ({lo['jaccard_at_10'] or 0.0:.3f}): the methods "
+                f"find {verdict} neighbours."
+            )
     cov = {m: pm[m]["coverage_at_10"] for m in methods}
     hi_c, lo_c = max(cov, key=lambda m: cov[m]), min(cov, key=lambda m: cov[m])
     lines.append(
