@@ -40,9 +40,12 @@ lint: setup
 test: setup browser lint
 	$(BIN)/pytest
 
+# Full-size benchmarks (tens of minutes each); numba at 2 threads, BLAS at 1 (see README).
 bench: setup
-	$(BIN)/python benchmarks/data.py
-	$(BIN)/python benchmarks/solvers.py
+	NUMBA_NUM_THREADS=2 $(BIN)/python benchmarks/data.py --json storage/bench-data.json
+	NUMBA_NUM_THREADS=2 $(BIN)/python benchmarks/solvers.py --json storage/bench-solvers.json
+	NUMBA_NUM_THREADS=2 $(BIN)/python benchmarks/similarities.py --json storage/bench-similarities.json
+	NUMBA_NUM_THREADS=2 $(BIN)/python benchmarks/study.py --json storage/bench-study.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
