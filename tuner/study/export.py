@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from tuner._io import atomic_dir, write_text_atomic
 from tuner.errors import StorageError
+from tuner.objectives import METRIC
 from tuner.study.storage import describe
 from tuner.study.worker import (
     ATTR_DATA_DIR,
@@ -165,6 +166,8 @@ def export_study(
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "best_params.json", json.dumps(best, indent=2) + "\n")
     frame = study.trials_dataframe(multi_index=False)
+    # A named metric comes out as "value_<name>"; keep Optuna's usual "value" column.
+    frame = frame.rename(columns={f"value_{METRIC}": "value"})
     write_text_atomic(out / "trials.csv", frame.to_csv(index=False))
     write_figures(study, out / "figures")
     return best

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -148,6 +149,10 @@ def run_study(
         study.set_user_attr(ATTR_METRIC, METRIC)
         study.set_user_attr(ATTR_SEED, seed)
         study.set_user_attr(ATTR_REPORT_USERS, report_users)
+        # optuna-dashboard labels the objective by this name instead of "Objective 0".
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names([METRIC])
     # Latest wins for what may change between resumptions.
     study.set_user_attr(ATTR_BUDGET, n_trials)
     study.set_user_attr(ATTR_PRUNER, pcfg)
