@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import TextIO
 
 from tuner import __version__
 from tuner.errors import TunerError
@@ -69,12 +71,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _warnings_as_one_line(prog: str) -> None:
+    """Show tuner's own warnings (e.g. names for unknown item ids) as one plain line each;
+    other libraries' warnings keep Python's format."""
+    original = getattr(warnings.showwarning, "__wrapped__", warnings.showwarning)
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if category.__module__.startswith("tuner."):
+            print(f"{prog}: warning: {message}", file=file or sys.stderr)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    setattr(show, "__wrapped__", original)  # noqa: B010 - so a second call does not stack
+    warnings.showwarning = show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return 2
+    if not args.debug:
+        _warnings_as_one_line(f"tuner {args.command}")
     try:
         return int(args._run(args) or 0)
     except TunerError as exc:
