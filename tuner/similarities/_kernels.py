@@ -265,8 +265,9 @@ def _gram_of_working_set(
 ) -> None:
     """gm (s, s) = X[:, al[:s]].T @ X[:, al[:s]], from each user's items in the working set.
 
-    The columns are regrouped by user (a counting sort), then every user adds the products of
-    their working-set items: the cost is the working set's likes plus its per-user pairs.
+    The columns are regrouped by user (a counting sort), then every row adds, for each user of
+    its item, that user's working-set items: the cost is the working set's likes plus its
+    per-user pairs.
     """
     nu = 0
     for a in range(s):
@@ -291,23 +292,22 @@ def _gram_of_working_set(
             buf_a[pos] = a
             buf_v[pos] = t_data[p]
             ucnt[u] += 1
+    # row by row: row a adds, for each user of item a, that user's working-set items; the row
+    # stays in cache while it fills (scattering each user's pairs over all rows, then
+    # mirroring the triangle with a stride of s, missed the cache on almost every write)
     for a in range(s):
+        row = gm[a]
         for b in range(s):
-            gm[a, b] = 0.0
+            row[b] = 0.0
+        k = al[a]
+        for p in range(t_indptr[k], t_indptr[k + 1]):
+            u = t_indices[p]
+            va = t_data[p]
+            lo = ustart[u]
+            for i in range(lo, lo + ucnt[u]):
+                row[buf_a[i]] += va * buf_v[i]
     for t in range(nu):
-        u = ulist[t]
-        lo = ustart[u]
-        hi = lo + ucnt[u]
-        # a user's list is in increasing working-set order: only the upper triangle is filled
-        for i1 in range(lo, hi):
-            a = buf_a[i1]
-            va = buf_v[i1]
-            for i2 in range(i1, hi):
-                gm[a, buf_a[i2]] += va * buf_v[i2]
-        ucnt[u] = 0
-    for a in range(s):
-        for b in range(a + 1, s):
-            gm[b, a] = gm[a, b]
+        ucnt[ulist[t]] = 0
 
 
 @njit(parallel=True, fastmath=True, cache=True)
@@ -372,7 +372,7 @@ def slim_topk(
       checked on the residual: users outside column j have ``r_u <= 0``, so
       ``c_k <= sum_{u in col j} x_uk r_u`` (one pass over the users of j gives this bound for
       all candidates), and only candidates whose bound exceeds ``l1`` get an exact dot
-      product. Violators join W; no violator means the optimum.
+      product. The ``init`` strongest violators join W; no violator means the optimum.
 
     Args:
         indptr, indices, data: CSR of X, (n_users, n_items), weights > 0.
@@ -381,7 +381,8 @@ def slim_topk(
         l1, l2: n * alpha * l1_ratio and n * alpha * (1 - l1_ratio).
         tol: relative convergence tolerance.
         max_iter: maximum number of sweeps over the working set.
-        init: size of the first working set (<= init_val.shape[1]).
+        init: size of the first working set and the most violators added per round
+            (<= init_val.shape[1]).
         anchors: (m,) int64 anchor items.
         out_idx, out_val: (m, k) int32 / float32 outputs, largest weights first.
         out_nnz: (m,) int32, number of non-zero coefficients (before the top-K cut).
@@ -531,6 +532,8 @@ def slim_topk(
                             k = indices[q]
                             if st[k] == 2:
                                 bd[k] += data[q] * ru
+                # only the ``init`` strongest violators (by one-step value) join: adding all of
+                # them let W grow to several times the final support, past the dense Gram cap
                 added = 0
                 for t in range(n_cand):
                     k = cl[t]
@@ -539,12 +542,14 @@ def slim_topk(
                         for p in range(t_indptr[k], t_indptr[k + 1]):
                             dot += t_data[p] * r[t_indices[p]]
                         if dot > l1:
-                            st[k] = 3
-                            al[n_active] = k
-                            n_active += 1
-                            added += 1
+                            added = heap_offer(hv, hi, added, (dot - l1) / (sq_norms[k] + l2), k)
                 if added == 0:
                     break
+                for t in range(added):
+                    k = hi[t]
+                    st[k] = 3
+                    al[n_active] = k
+                    n_active += 1
 
             vals = out_val[a]
             idxs = out_idx[a]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from tuner.errors import ConfigError
 from tuner.similarities import _kernels
@@ -67,12 +69,25 @@ def factor_neighbors(
     n_nonzero[anchors] = anchors.size - 1
     out_idx = np.empty((FACTOR_BLOCK, k), dtype=np.int32)
     out_val = np.empty((FACTOR_BLOCK, k), dtype=np.float32)
-    with numba_threads(num_threads):
+    block = np.empty((FACTOR_BLOCK, n_items), dtype=np.float32)
+    vt = vn.T
+    with (
+        numba_threads(num_threads) as threads,
+        ThreadPoolExecutor(threads.num_threads) as pool,
+        threadpool_limits(1, user_api="blas"),
+    ):
+        # each thread runs a one-thread BLAS product on its own rows of the block (numpy
+        # releases the GIL): all cores work even where BLAS is pinned to one thread
+        step = -(-FACTOR_BLOCK // threads.num_threads)
         for lo in range(0, anchors.size, FACTOR_BLOCK):
             chunk = anchors[lo : lo + FACTOR_BLOCK]
             m = chunk.size
-            block = vn[chunk] @ vn.T
-            _kernels.dense_topk(block, chunk, valid, out_idx[:m], out_val[:m])
+            rows = vn[chunk]
+            parts = [
+                (rows[r0 : r0 + step], block[r0 : min(r0 + step, m)]) for r0 in range(0, m, step)
+            ]
+            list(pool.map(lambda part: np.matmul(part[0], vt, out=part[1]), parts))
+            _kernels.dense_topk(block[:m], chunk, valid, out_idx[:m], out_val[:m])
             indices[chunk] = out_idx[:m]
             scores[chunk] = out_val[:m]
             if progress is not None and (lo // FACTOR_BLOCK) % 16 == 15:

@@ -21,7 +21,8 @@ from tuner.similarities._common import (
 
 DEFAULT_ALPHA = 1e-4
 DEFAULT_L1_RATIO = 0.15
-# size of the first working set; a guess only (violators join later), it changes speed, not results
+# size of the first working set, and the most items added to it per round (the strongest
+# violators first); it changes speed, not results
 INIT_WORKING_SET = 512
 # largest working set solved on a dense Gram block (float32: 64 MB per thread); larger ones
 # fall back to sweeps on the residual
