@@ -372,7 +372,8 @@ def slim_topk(
       checked on the residual: users outside column j have ``r_u <= 0``, so
       ``c_k <= sum_{u in col j} x_uk r_u`` (one pass over the users of j gives this bound for
       all candidates), and only candidates whose bound exceeds ``l1`` get an exact dot
-      product. The ``init`` strongest violators join W; no violator means the optimum.
+      product. The strongest violators join W, at most max(init, |W|) per round; no violator
+      means the optimum.
 
     Args:
         indptr, indices, data: CSR of X, (n_users, n_items), weights > 0.
@@ -381,7 +382,7 @@ def slim_topk(
         l1, l2: n * alpha * l1_ratio and n * alpha * (1 - l1_ratio).
         tol: relative convergence tolerance.
         max_iter: maximum number of sweeps over the working set.
-        init: size of the first working set and the most violators added per round
+        init: size of the first working set; a round adds at most max(init, |W|) violators
             (<= init_val.shape[1]).
         anchors: (m,) int64 anchor items.
         out_idx, out_val: (m, k) int32 / float32 outputs, largest weights first.
@@ -391,7 +392,8 @@ def slim_topk(
         gram, bound, coef: (n_blocks, n_items) float64 zeroed scratch.
         state: (n_blocks, n_items) int8 zeroed scratch (1 touched, 2 candidate, 3 working).
         touched, cand, active: (n_blocks, n_items) int32 scratch lists.
-        init_val, init_idx: (n_blocks, >= init) float32 / int32 scratch.
+        init_val, init_idx: (n_blocks, >= max(init, cap)) float32 / int32 scratch; a round adds
+            at most this many violators.
         gm: (n_blocks, cap * cap) float32 scratch for G[W, W] (cap = largest working set).
         g_ws, w_ws, q_ws: (n_blocks, cap) float64 scratch (G[W, j], w[W], G[W, W] w[W]).
         ucnt: (n_blocks, n_users) int32 zeroed scratch; ustart, ulist: (n_blocks, n_users).
@@ -532,9 +534,13 @@ def slim_topk(
                             k = indices[q]
                             if st[k] == 2:
                                 bd[k] += data[q] * ru
-                # only the ``init`` strongest violators (by one-step value) join: adding all of
-                # them let W grow to several times the final support, past the dense Gram cap
+                # only the strongest violators (by one-step value) join, at most doubling W:
+                # adding all of them let W grow to several times the final support, past the
+                # dense Gram cap
                 added = 0
+                lim = min(max(init, n_active), init_val.shape[1])
+                hvl = init_val[b, :lim]
+                hil = init_idx[b, :lim]
                 for t in range(n_cand):
                     k = cl[t]
                     if st[k] == 2 and bd[k] > l1:
@@ -542,11 +548,11 @@ def slim_topk(
                         for p in range(t_indptr[k], t_indptr[k + 1]):
                             dot += t_data[p] * r[t_indices[p]]
                         if dot > l1:
-                            added = heap_offer(hv, hi, added, (dot - l1) / (sq_norms[k] + l2), k)
+                            added = heap_offer(hvl, hil, added, (dot - l1) / (sq_norms[k] + l2), k)
                 if added == 0:
                     break
                 for t in range(added):
-                    k = hi[t]
+                    k = hil[t]
                     st[k] = 3
                     al[n_active] = k
                     n_active += 1

@@ -21,7 +21,7 @@ from tuner.similarities._common import (
 
 DEFAULT_ALPHA = 1e-4
 DEFAULT_L1_RATIO = 0.15
-# size of the first working set, and the most items added to it per round (the strongest
+# size of the first working set; a round adds up to max(this, |W|) items (the strongest
 # violators first); it changes speed, not results
 INIT_WORKING_SET = 512
 # largest working set solved on a dense Gram block (float32: 64 MB per thread); larger ones
@@ -99,8 +99,8 @@ def slim_neighbors(
         touched = np.zeros((blocks, n_items), dtype=np.int32)
         cand = np.zeros((blocks, n_items), dtype=np.int32)
         active = np.zeros((blocks, n_items), dtype=np.int32)
-        init_val = np.zeros((blocks, init), dtype=np.float32)
-        init_idx = np.zeros((blocks, init), dtype=np.int32)
+        init_val = np.zeros((blocks, max(init, cap)), dtype=np.float32)
+        init_idx = np.zeros((blocks, max(init, cap)), dtype=np.int32)
         gm = np.zeros((blocks, cap * cap), dtype=np.float32)
         g_ws = np.zeros((blocks, cap), dtype=np.float64)
         w_ws = np.zeros((blocks, cap), dtype=np.float64)
