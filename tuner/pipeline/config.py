@@ -52,6 +52,7 @@ PRUNERS = ("sha", "hyperband", "median", "none")
 # The embedded default: a Zen-shaped synthetic small enough for `make run` to finish in
 # about five minutes on two cores (see README, "Performance"); `--scale 1` is the full Zen size.
 DEFAULT_SCALE = 0.1
+DEFAULT_TRIALS = 30
 
 DEFAULTS: dict[str, Any] = {
     "name": None,
@@ -69,7 +70,7 @@ DEFAULTS: dict[str, Any] = {
     "study": {
         "storage": None,
         "models": list(MODELS),
-        "n_trials": {"als": 10, "ials": 10},
+        "n_trials": {"als": DEFAULT_TRIALS, "ials": DEFAULT_TRIALS},
         "workers": 1,
         "pruner": "sha",
         "seed": 0,
@@ -156,8 +157,8 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         raise _fail("[study]", f"n_trials must be a number or a table of {', '.join(MODELS)}, "
                     f"got {n_trials!r}")
     for model in models:
-        _check_int("[study]", f"n_trials.{model}", n_trials.get(model, 10), 1)
-        n_trials.setdefault(model, 10)
+        n_trials.setdefault(model, DEFAULT_TRIALS)
+        _check_int("[study]", f"n_trials.{model}", n_trials[model], 1)
     _check_int("[study]", "workers", study["workers"], 1)
     _check_int("[study]", "seed", study["seed"], 0)
     if study["pruner"] not in PRUNERS:
