@@ -42,12 +42,16 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from tuner.data import LOADERS
 from tuner.errors import ConfigError
+from tuner.objectives import OBJECTIVES
+from tuner.similarities import METHODS as SIMILARITY_METHODS
+from tuner.study.factories import PRUNERS
 
-SOURCES = ("zen", "zen-v2", "interactions", "lists", "synthetic")
-MODELS = ("als", "ials")
-METHODS = ("cosine", "slim", "als", "ials")
-PRUNERS = ("sha", "hyperband", "median", "none")
+# The registries are the single source of truth: a new loader, model or pruner is valid here too.
+SOURCES = tuple(LOADERS)
+MODELS = tuple(OBJECTIVES)
+METHODS = tuple(SIMILARITY_METHODS)
 
 # The embedded default: a Zen-shaped synthetic small enough for `make run` to finish in
 # about five minutes on two cores (see README, "Performance"); `--scale 1` is the full Zen size.

@@ -19,8 +19,6 @@ from tuner._io import write_text_atomic
 from tuner.paths import default_storage_url, tuner_home
 from tuner.pipeline.config import to_toml
 
-SEARCH_SPACES = Path(__file__).resolve().parents[2] / "search_spaces"
-
 
 def _say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
@@ -78,7 +76,13 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
     from tuner.data import load_prepared
     from tuner.metrics import popularity_baseline
     from tuner.objectives import OBJECTIVES
-    from tuner.study import export_study, load_space, open_storage, run_study
+    from tuner.study import (
+        default_space_path,
+        export_study,
+        load_space,
+        open_storage,
+        run_study,
+    )
 
     started = time.perf_counter()
     study_cfg = config["study"]
@@ -87,7 +91,7 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
     # Refuse a bad storage or search space before any data is prepared or output written.
     open_storage(storage, heartbeat=None)
     spaces = {
-        model: Path(study_cfg["spaces"].get(model) or SEARCH_SPACES / f"{model}.toml")
+        model: Path(study_cfg["spaces"].get(model) or default_space_path(model))
         for model in study_cfg["models"]
     }
     for model, space in spaces.items():
