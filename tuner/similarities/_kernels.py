@@ -250,64 +250,117 @@ def dense_topk(
 
 
 @njit(cache=True)
-def _gram_of_working_set(
+def _extend_gram(
     al: np.ndarray,
+    s_old: int,
     s: int,
+    sq_norms: np.ndarray,
     t_indptr: np.ndarray,
     t_indices: np.ndarray,
     t_data: np.ndarray,
     gm: np.ndarray,
-    ucnt: np.ndarray,
-    ustart: np.ndarray,
+    uinfo: np.ndarray,
     ulist: np.ndarray,
     buf_a: np.ndarray,
     buf_v: np.ndarray,
+    tail_at: np.ndarray,
+    tail_len: np.ndarray,
 ) -> None:
-    """gm (s, s) = X[:, al[:s]].T @ X[:, al[:s]], from each user's items in the working set.
+    """Grow G[W, W] = X[:, W].T @ X[:, W] from the first ``s_old`` working-set items (already in
+    ``gm[:s_old**2]``, row stride s_old) to the first ``s`` (row stride s).
 
-    The columns are regrouped by user (a counting sort), then every row adds, for each user of
-    its item, that user's working-set items: the cost is the working set's likes plus its
-    per-user pairs.
+    The likes of W are regrouped by user (a counting sort: each user's list comes out sorted by
+    working-set position). Every like of item a then knows its place in its user's list and how
+    many of that user's items come after it: row a adds exactly those, i.e. each pair once
+    (the upper triangle), and old rows add only the new items (the tail of each list). Likes
+    with nothing after them, such as a user's only working-set like, cost nothing past the
+    sort. The diagonal is the squared column norm; the lower triangle is a tiled mirror.
+
+    Args:
+        al: working-set items in position order.
+        uinfo: (n_users, 2) int32 zeroed scratch (end of a user's list, fill cursor).
+        ulist: (n_users,) int32 scratch.
+        buf_a, buf_v: (>= likes of W) int16 positions / float32 values of the users' lists.
+        tail_at, tail_len: (>= likes of W) int32: per like with a tail, its list slot and
+            the tail length, grouped by item.
     """
+    # counting sort of the likes of W by user
     nu = 0
+    n_likes = 0
     for a in range(s):
         k = al[a]
+        n_likes += t_indptr[k + 1] - t_indptr[k]
         for p in range(t_indptr[k], t_indptr[k + 1]):
             u = t_indices[p]
-            if ucnt[u] == 0:
+            if uinfo[u, 0] == 0:
                 ulist[nu] = u
                 nu += 1
-            ucnt[u] += 1
+            uinfo[u, 0] += 1
     total = 0
     for t in range(nu):
         u = ulist[t]
-        ustart[u] = total
-        total += ucnt[u]
-        ucnt[u] = 0
+        uinfo[u, 1] = total
+        total += uinfo[u, 0]
+        uinfo[u, 0] = total
+    # fill; likes with a tail are listed per item in the order of W (item a: tail_at[lo:hi])
+    n_tails = 0
     for a in range(s):
         k = al[a]
         for p in range(t_indptr[k], t_indptr[k + 1]):
             u = t_indices[p]
-            pos = ustart[u] + ucnt[u]
-            buf_a[pos] = a
-            buf_v[pos] = t_data[p]
-            ucnt[u] += 1
-    # row by row: row a adds, for each user of item a, that user's working-set items; the row
-    # stays in cache while it fills (scattering each user's pairs over all rows, then
-    # mirroring the triangle with a stride of s, missed the cache on almost every write)
-    for a in range(s):
-        row = gm[a]
-        for b in range(s):
-            row[b] = 0.0
-        k = al[a]
-        for p in range(t_indptr[k], t_indptr[k + 1]):
-            u = t_indices[p]
-            va = t_data[p]
-            lo = ustart[u]
-            for i in range(lo, lo + ucnt[u]):
-                row[buf_a[i]] += va * buf_v[i]
+            slot = uinfo[u, 1]
+            uinfo[u, 1] = slot + 1
+            buf_a[slot] = a
+            buf_v[slot] = t_data[p]
+            rest = uinfo[u, 0] - slot - 1
+            if rest > 0:
+                tail_at[n_tails] = slot
+                tail_len[n_tails] = rest
+                n_tails += 1
     for t in range(nu):
-        ucnt[ulist[t]] = 0
+        u = ulist[t]
+        uinfo[u, 0] = 0
+        uinfo[u, 1] = 0
+    # the old block moves to the new row stride (backwards: new places lie at or after old)
+    if s_old > 0 and s_old != s:
+        for a in range(s_old - 1, -1, -1):
+            for b in range(s_old - 1, -1, -1):
+                gm[a * s + b] = gm[a * s_old + b]
+    g2 = gm[: s * s].reshape((s, s))
+    t = 0
+    for a in range(s):
+        row = g2[a]
+        first = s_old
+        if a < s_old:
+            for b in range(s_old, s):
+                row[b] = 0.0
+        else:
+            for b in range(a + 1, s):
+                row[b] = 0.0
+            row[a] = sq_norms[al[a]]
+            first = a + 1
+        # item a's likes with a tail come next in tail_at
+        end_t = t
+        while end_t < n_tails and buf_a[tail_at[end_t]] == a:
+            end_t += 1
+        for q in range(t, end_t):
+            slot = tail_at[q]
+            va = buf_v[slot]
+            i = slot + tail_len[q]
+            while i > slot and buf_a[i] >= first:
+                row[buf_a[i]] += va * buf_v[i]
+                i -= 1
+        t = end_t
+    # mirror the new upper entries into the lower triangle, in cache-sized tiles
+    tile = 64
+    for a0 in range(0, s, tile):
+        a1 = min(a0 + tile, s)
+        for b0 in range(max(a0, s_old - s_old % tile), s, tile):
+            b1 = min(b0 + tile, s)
+            for b in range(max(b0, s_old), b1):
+                rb = g2[b]
+                for a in range(a0, min(a1, b)):
+                    rb[a] = g2[a, b]
 
 
 @njit(parallel=True, fastmath=True, cache=True)
@@ -330,6 +383,7 @@ def slim_topk(
     out_nnz: np.ndarray,
     out_sweeps: np.ndarray,
     resid: np.ndarray,
+    resid32: np.ndarray,
     gram: np.ndarray,
     bound: np.ndarray,
     coef: np.ndarray,
@@ -337,17 +391,18 @@ def slim_topk(
     touched: np.ndarray,
     cand: np.ndarray,
     active: np.ndarray,
-    init_val: np.ndarray,
-    init_idx: np.ndarray,
+    heap_val: np.ndarray,
+    heap_idx: np.ndarray,
     gm: np.ndarray,
     g_ws: np.ndarray,
     w_ws: np.ndarray,
     q_ws: np.ndarray,
-    ucnt: np.ndarray,
-    ustart: np.ndarray,
+    uinfo: np.ndarray,
     ulist: np.ndarray,
     buf_a: np.ndarray,
     buf_v: np.ndarray,
+    tail_at: np.ndarray,
+    tail_len: np.ndarray,
 ) -> None:
     """SLIM coefficients of each anchor item j, reduced to the top K by weight.
 
@@ -364,12 +419,14 @@ def slim_topk(
     * with X >= 0 and w >= 0, ``c_k <= G[k, j]`` (the co-occurrence with j), so items with
       ``G[k, j] <= l1`` never move: only these screened candidates exist;
     * coordinate descent runs on a working set W (first the ``init`` candidates with the
-      largest one-step value), on the dense Gram matrix G[W, W] built from the users' rows,
-      so a sweep costs |W| per changed weight instead of a pass over the item's likes
-      (working sets larger than ``gm`` fall back to sweeps on a dense residual over users);
+      largest one-step value), on the dense Gram matrix G[W, W], so a sweep costs |W| per
+      changed weight instead of a pass over the item's likes; the block grows with W (only
+      the pairs with new items are added), and working sets larger than ``gm`` fall back to
+      sweeps on a float64 residual over users;
     * a round ends when a sweep changes no weight by more than tol x the largest weight
       (scikit-learn's criterion); then the optimality of every zero candidate outside W is
-      checked on the residual: users outside column j have ``r_u <= 0``, so
+      checked on the residual (kept in float32 for this check: half the memory traffic, and
+      an error far below the tolerance): users outside column j have ``r_u <= 0``, so
       ``c_k <= sum_{u in col j} x_uk r_u`` (one pass over the users of j gives this bound for
       all candidates), and only candidates whose bound exceeds ``l1`` get an exact dot
       product. The strongest violators join W, at most max(init, |W|) per round; no violator
@@ -383,27 +440,28 @@ def slim_topk(
         tol: relative convergence tolerance.
         max_iter: maximum number of sweeps over the working set.
         init: size of the first working set; a round adds at most max(init, |W|) violators
-            (<= init_val.shape[1]).
+            (<= heap_val.shape[1]).
         anchors: (m,) int64 anchor items.
         out_idx, out_val: (m, k) int32 / float32 outputs, largest weights first.
         out_nnz: (m,) int32, number of non-zero coefficients (before the top-K cut).
         out_sweeps: (m,) int32, sweeps used (``max_iter`` means not converged).
-        resid: (n_blocks, n_users) float64 zeroed scratch.
+        resid: (n_blocks, n_users) float64 zeroed scratch (the residual of the fallback).
+        resid32: (n_blocks, n_users) float32 zeroed scratch (the residual of the checks).
         gram, bound, coef: (n_blocks, n_items) float64 zeroed scratch.
         state: (n_blocks, n_items) int8 zeroed scratch (1 touched, 2 candidate, 3 working).
         touched, cand, active: (n_blocks, n_items) int32 scratch lists.
-        init_val, init_idx: (n_blocks, >= max(init, cap)) float32 / int32 scratch; a round adds
-            at most this many violators.
+        heap_val, heap_idx: (n_blocks, >= max(init, cap)) float32 / int32 scratch.
         gm: (n_blocks, cap * cap) float32 scratch for G[W, W] (cap = largest working set).
         g_ws, w_ws, q_ws: (n_blocks, cap) float64 scratch (G[W, j], w[W], G[W, W] w[W]).
-        ucnt: (n_blocks, n_users) int32 zeroed scratch; ustart, ulist: (n_blocks, n_users).
-        buf_a, buf_v: (n_blocks, nnz(X)) int32 / float32 scratch.
+        uinfo: (n_blocks, n_users, 2) int32 zeroed scratch; ulist: (n_blocks, n_users).
+        buf_a, buf_v, tail_at, tail_len: (n_blocks, nnz(X)) int16 / float32 / int32 / int32.
     """
     n_blocks = resid.shape[0]
     cap = int(np.sqrt(gm.shape[1]))
     m = anchors.shape[0]
     for b in prange(n_blocks):
         r = resid[b]
+        r32 = resid32[b]
         g = gram[b]
         bd = bound[b]
         w = coef[b]
@@ -411,8 +469,8 @@ def slim_topk(
         tl = touched[b]
         cl = cand[b]
         al = active[b]
-        hv = init_val[b, :init]
-        hi = init_idx[b, :init]
+        hv = heap_val[b, :init]
+        hi = heap_idx[b, :init]
         gw = g_ws[b]
         ww = w_ws[b]
         qw = q_ws[b]
@@ -421,7 +479,7 @@ def slim_topk(
             # residual r = x_j; Gram column g = X^T x_j over the touched items
             n_touched = 0
             for p in range(t_indptr[j], t_indptr[j + 1]):
-                r[t_indices[p]] = t_data[p]
+                r32[t_indices[p]] = t_data[p]
             for p in range(t_indptr[j], t_indptr[j + 1]):
                 u = t_indices[p]
                 xu = t_data[p]
@@ -449,15 +507,17 @@ def slim_topk(
                 n_active += 1
 
             sweeps = 0
+            s_built = 0  # rows and columns of G[W, W] already in gm
+            dense = True  # False once W outgrew gm: sweeps on the float64 residual r
             while n_active > 0:
-                if n_active <= cap:
+                if dense and n_active <= cap:
                     s = n_active
-                    # a compact (s, s) view: rows s apart, not cap apart, keeps G[W, W] in cache
-                    gmb = gm[b, : s * s].reshape((s, s))
-                    _gram_of_working_set(
-                        al, s, t_indptr, t_indices, t_data, gmb, ucnt[b], ustart[b], ulist[b],
-                        buf_a[b], buf_v[b],
+                    _extend_gram(
+                        al, s_built, s, sq_norms, t_indptr, t_indices, t_data, gm[b],
+                        uinfo[b], ulist[b], buf_a[b], buf_v[b], tail_at[b], tail_len[b],
                     )  # fmt: skip
+                    s_built = s
+                    gmb = gm[b, : s * s].reshape((s, s))
                     for x1 in range(s):
                         gw[x1] = g[al[x1]]
                         ww[x1] = w[al[x1]]
@@ -486,16 +546,26 @@ def slim_topk(
                         sweeps += 1
                         if max_dw <= tol * max_w or sweeps >= max_iter:
                             break
-                    # bring the residual up to date with the new weights
+                    # bring the residual of the checks up to date with the new weights
                     for x1 in range(s):
                         k = al[x1]
                         d = ww[x1] - w[k]
                         if d != 0.0:
                             for p in range(t_indptr[k], t_indptr[k + 1]):
-                                r[t_indices[p]] -= d * t_data[p]
+                                r32[t_indices[p]] -= d * t_data[p]
                             w[k] = ww[x1]
                 else:
-                    # too large for the dense Gram scratch: sweeps on the residual
+                    if dense:
+                        # W outgrew gm: from now on the float64 residual r = x_j - X w
+                        dense = False
+                        for p in range(t_indptr[j], t_indptr[j + 1]):
+                            r[t_indices[p]] = t_data[p]
+                        for t in range(n_active):
+                            k = al[t]
+                            wk = w[k]
+                            if wk != 0.0:
+                                for p in range(t_indptr[k], t_indptr[k + 1]):
+                                    r[t_indices[p]] -= wk * t_data[p]
                     while True:
                         max_dw = 0.0
                         max_w = 0.0
@@ -519,6 +589,12 @@ def slim_topk(
                         sweeps += 1
                         if max_dw <= tol * max_w or sweeps >= max_iter:
                             break
+                    for p in range(t_indptr[j], t_indptr[j + 1]):
+                        r32[t_indices[p]] = r[t_indices[p]]
+                    for t in range(n_active):
+                        k = al[t]
+                        for p in range(t_indptr[k], t_indptr[k + 1]):
+                            r32[t_indices[p]] = r[t_indices[p]]
                 if sweeps >= max_iter:
                     break
                 # optimality check of the zero weights outside the working set (w is fixed)
@@ -528,7 +604,7 @@ def slim_topk(
                         bd[k] = 0.0
                 for p in range(t_indptr[j], t_indptr[j + 1]):
                     u = t_indices[p]
-                    ru = r[u]
+                    ru = r32[u]
                     if ru != 0.0:
                         for q in range(indptr[u], indptr[u + 1]):
                             k = indices[q]
@@ -538,15 +614,15 @@ def slim_topk(
                 # adding all of them let W grow to several times the final support, past the
                 # dense Gram cap
                 added = 0
-                lim = min(max(init, n_active), init_val.shape[1])
-                hvl = init_val[b, :lim]
-                hil = init_idx[b, :lim]
+                lim = min(max(init, n_active), heap_val.shape[1])
+                hvl = heap_val[b, :lim]
+                hil = heap_idx[b, :lim]
                 for t in range(n_cand):
                     k = cl[t]
                     if st[k] == 2 and bd[k] > l1:
                         dot = 0.0
                         for p in range(t_indptr[k], t_indptr[k + 1]):
-                            dot += t_data[p] * r[t_indices[p]]
+                            dot += t_data[p] * r32[t_indices[p]]
                         if dot > l1:
                             added = heap_offer(hvl, hil, added, (dot - l1) / (sq_norms[k] + l2), k)
                 if added == 0:
@@ -570,13 +646,15 @@ def slim_topk(
             out_nnz[a] = nnz
             out_sweeps[a] = sweeps
 
-            # reset the scratch: r is non-zero only on users of j and of the working set
+            # reset the scratch: the residuals are non-zero only on users of j and of W
             for p in range(t_indptr[j], t_indptr[j + 1]):
                 r[t_indices[p]] = 0.0
+                r32[t_indices[p]] = 0.0
             for t in range(n_active):
                 k = al[t]
                 for p in range(t_indptr[k], t_indptr[k + 1]):
                     r[t_indices[p]] = 0.0
+                    r32[t_indices[p]] = 0.0
                 w[k] = 0.0
             for t in range(n_cand):
                 bd[cl[t]] = 0.0
