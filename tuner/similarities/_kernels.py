@@ -155,10 +155,12 @@ def cosine_topk(
         out_val: (m, k) float32 output cosine scores.
         out_nnz: (m,) int64 output, number of items co-occurring with the anchor.
         acc: (n_blocks, n_items) float32 zeroed scratch.
-        touched: (n_blocks, n_items) int32 scratch.
+        touched: (n_blocks, n_items + 1) int32 scratch (one slot more than items: the
+            branch-free count writes before it knows whether the item is new).
     """
     n_blocks = acc.shape[0]
     m = anchors.shape[0]
+    k = out_val.shape[1]
     for b in prange(n_blocks):
         ac = acc[b]
         tl = touched[b]
@@ -170,22 +172,32 @@ def cosine_topk(
                 xu = t_data[p]
                 for q in range(indptr[u], indptr[u + 1]):
                     j = indices[q]
-                    # weights are > 0, so a zero accumulator means "not met yet"
-                    if ac[j] == 0.0:
-                        tl[n_touched] = j
-                        n_touched += 1
-                    ac[j] += xu * data[q]
+                    # weights are > 0, so a zero accumulator means "not met yet"; counted
+                    # without a branch (a branch on the freshly loaded value mispredicts often
+                    # and stalls on the load: about a third of this loop's time)
+                    v = ac[j]
+                    tl[n_touched] = j
+                    n_touched += v == 0.0
+                    ac[j] = v + xu * data[q]
             size = 0
             vals = out_val[a]
             idxs = out_idx[a]
             scale = inv_norms[i]
             n_co = 0
+            # once the heap is full, a score below its worst kept one is rejected right away
+            # (a finite start: fastmath may assume no infinities)
+            thresh = -1e300
             for t in range(n_touched):
                 j = tl[t]
+                v = ac[j]
+                ac[j] = 0.0
                 if j != i:
                     n_co += 1
-                    size = heap_offer(vals, idxs, size, ac[j] * scale * inv_norms[j], j)
-                ac[j] = 0.0
+                    score = v * scale * inv_norms[j]
+                    if score >= thresh:
+                        size = heap_offer(vals, idxs, size, score, j)
+                        if size == k:
+                            thresh = vals[0]
             heap_finish(vals, idxs, size)
             out_nnz[a] = n_co
 
@@ -279,7 +291,7 @@ def _extend_gram(
     Args:
         al: working-set items in position order.
         uinfo: (n_users, 2) int32 zeroed scratch (end of a user's list, fill cursor).
-        ulist: (n_users,) int32 scratch.
+        ulist: (n_users + 1,) int32 scratch.
         buf_a, buf_v: (>= likes of W) int16 positions / float32 values of the users' lists.
         tail_at, tail_len: (>= likes of W) int32: per like with a tail, its list slot and
             the tail length, grouped by item.
@@ -292,10 +304,10 @@ def _extend_gram(
         n_likes += t_indptr[k + 1] - t_indptr[k]
         for p in range(t_indptr[k], t_indptr[k + 1]):
             u = t_indices[p]
-            if uinfo[u, 0] == 0:
-                ulist[nu] = u
-                nu += 1
-            uinfo[u, 0] += 1
+            c = uinfo[u, 0]
+            ulist[nu] = u  # branch-free: kept only when the user is new
+            nu += c == 0
+            uinfo[u, 0] = c + 1
     total = 0
     for t in range(nu):
         u = ulist[t]
@@ -313,10 +325,9 @@ def _extend_gram(
             buf_a[slot] = a
             buf_v[slot] = t_data[p]
             rest = uinfo[u, 0] - slot - 1
-            if rest > 0:
-                tail_at[n_tails] = slot
-                tail_len[n_tails] = rest
-                n_tails += 1
+            tail_at[n_tails] = slot  # branch-free: kept only when something follows
+            tail_len[n_tails] = rest
+            n_tails += rest > 0
     for t in range(nu):
         u = ulist[t]
         uinfo[u, 0] = 0
@@ -449,11 +460,12 @@ def slim_topk(
         resid32: (n_blocks, n_users) float32 zeroed scratch (the residual of the checks).
         gram, bound, coef: (n_blocks, n_items) float64 zeroed scratch.
         state: (n_blocks, n_items) int8 zeroed scratch (1 touched, 2 candidate, 3 working).
-        touched, cand, active: (n_blocks, n_items) int32 scratch lists.
+        touched: (n_blocks, n_items + 1) int32 scratch list (the branch-free count writes
+            one slot ahead); cand, active: (n_blocks, n_items) int32 scratch lists.
         heap_val, heap_idx: (n_blocks, >= max(init, cap)) float32 / int32 scratch.
         gm: (n_blocks, cap * cap) float32 scratch for G[W, W] (cap = largest working set).
         g_ws, w_ws, q_ws: (n_blocks, cap) float64 scratch (G[W, j], w[W], G[W, W] w[W]).
-        uinfo: (n_blocks, n_users, 2) int32 zeroed scratch; ulist: (n_blocks, n_users).
+        uinfo: (n_blocks, n_users, 2) int32 zeroed scratch; ulist: (n_blocks, n_users + 1).
         buf_a, buf_v, tail_at, tail_len: (n_blocks, nnz(X)) int16 / float32 / int32 / int32.
     """
     n_blocks = resid.shape[0]
@@ -485,10 +497,10 @@ def slim_topk(
                 xu = t_data[p]
                 for q in range(indptr[u], indptr[u + 1]):
                     k = indices[q]
-                    if st[k] == 0:
-                        st[k] = 1
-                        tl[n_touched] = k
-                        n_touched += 1
+                    # branch-free: a branch on the freshly loaded flag mispredicts and stalls
+                    tl[n_touched] = k
+                    n_touched += st[k] == 0
+                    st[k] = 1
                     g[k] += xu * data[q]
             n_cand = 0
             size = 0
@@ -597,19 +609,17 @@ def slim_topk(
                             r32[t_indices[p]] = r[t_indices[p]]
                 if sweeps >= max_iter:
                     break
-                # optimality check of the zero weights outside the working set (w is fixed)
-                for t in range(n_cand):
-                    k = cl[t]
-                    if st[k] == 2:
-                        bd[k] = 0.0
+                # optimality check of the zero weights outside the working set (w is fixed);
+                # the bound is summed for every touched item, without a branch, and read for
+                # the candidates only
+                for t in range(n_touched):
+                    bd[tl[t]] = 0.0
                 for p in range(t_indptr[j], t_indptr[j + 1]):
                     u = t_indices[p]
                     ru = r32[u]
                     if ru != 0.0:
                         for q in range(indptr[u], indptr[u + 1]):
-                            k = indices[q]
-                            if st[k] == 2:
-                                bd[k] += data[q] * ru
+                            bd[indices[q]] += data[q] * ru
                 # only the strongest violators (by one-step value) join, at most doubling W:
                 # adding all of them let W grow to several times the final support, past the
                 # dense Gram cap
@@ -656,11 +666,10 @@ def slim_topk(
                     r[t_indices[p]] = 0.0
                     r32[t_indices[p]] = 0.0
                 w[k] = 0.0
-            for t in range(n_cand):
-                bd[cl[t]] = 0.0
             for t in range(n_touched):
                 k = tl[t]
                 g[k] = 0.0
+                bd[k] = 0.0
                 st[k] = 0
 
 

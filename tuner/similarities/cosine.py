@@ -58,7 +58,7 @@ def cosine_neighbors(
     with numba_threads(num_threads) as threads:
         blocks = threads.num_threads
         acc = np.zeros((blocks, n_items), dtype=np.float32)
-        touched = np.zeros((blocks, n_items), dtype=np.int32)
+        touched = np.zeros((blocks, n_items + 1), dtype=np.int32)
         out_idx = np.empty((min(CHUNK, max(order.size, 1)), k), dtype=np.int32)
         out_val = np.empty_like(out_idx, dtype=np.float32)
         out_nnz = np.empty(out_idx.shape[0], dtype=np.int64)

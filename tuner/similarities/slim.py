@@ -104,7 +104,8 @@ def slim_neighbors(
         bound = np.zeros((blocks, n_items), dtype=np.float64)
         coef = np.zeros((blocks, n_items), dtype=np.float64)
         state = np.zeros((blocks, n_items), dtype=np.int8)
-        touched = np.zeros((blocks, n_items), dtype=np.int32)
+        # one slot more than items / users: the branch-free lists write before they count
+        touched = np.zeros((blocks, n_items + 1), dtype=np.int32)
         cand = np.zeros((blocks, n_items), dtype=np.int32)
         active = np.zeros((blocks, n_items), dtype=np.int32)
         heap_val = np.zeros((blocks, max(init, cap)), dtype=np.float32)
@@ -114,7 +115,7 @@ def slim_neighbors(
         w_ws = np.zeros((blocks, cap), dtype=np.float64)
         q_ws = np.zeros((blocks, cap), dtype=np.float64)
         uinfo = np.zeros((blocks, n_users, 2), dtype=np.int32)
-        ulist = np.zeros((blocks, n_users), dtype=np.int32)
+        ulist = np.zeros((blocks, n_users + 1), dtype=np.int32)
         likes = max(x.nnz, 1)
         buf_a = np.zeros((blocks, likes), dtype=np.int16)
         buf_v = np.zeros((blocks, likes), dtype=np.float32)
