@@ -13,6 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def _umask() -> int:
+    """The process umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_dir(out: Path | str, *, overwrite: bool = True) -> Iterator[Path]:
     """Yield a fresh temporary directory beside ``out``; on success it replaces ``out``.
@@ -22,6 +29,8 @@ def atomic_dir(out: Path | str, *, overwrite: bool = True) -> Iterator[Path]:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    # mkdtemp makes the directory private (0700); the output gets the usual permissions
+    os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
     except BaseException:
@@ -45,6 +54,8 @@ def atomic_file(path: Path | str, mode: str = "w", **kwargs: object) -> Iterator
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    # mkstemp makes the file private (0600); the output gets the usual permissions
+    os.fchmod(fd, 0o666 & ~_umask())
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -10,6 +10,7 @@ for nothing).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 import warnings
 from pathlib import Path
@@ -181,6 +182,21 @@ class WorkerResult:
     counts: TrialCounts
 
 
+class _InterruptWithoutTraceback(logging.Filter):
+    """Optuna logs a trial stopped by Ctrl-C with the whole KeyboardInterrupt traceback; keep
+    its one-line message ("Trial 7 failed ... KeyboardInterrupt()") only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info
+        if exc and exc[0] is not None and issubclass(exc[0], KeyboardInterrupt):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+_INTERRUPT_FILTER = _InterruptWithoutTraceback()
+
+
 def run_worker(
     *,
     storage: str,
@@ -219,6 +235,8 @@ def run_worker(
 
     from tuner.data import load_prepared
 
+    # the logger that reports failed trials (adding the same filter twice is a no-op)
+    logging.getLogger("optuna.study._optimize").addFilter(_INTERRUPT_FILTER)
     probe = load_study(storage, study_name)
     attrs = dict(probe.user_attrs)
     model = attrs.get(ATTR_MODEL)
