@@ -394,7 +394,8 @@ def summarize(cmp: dict[str, Any]) -> list[str]:
             text += f" The popularity floor is {pop:.4f}; " + (
                 f"{', '.join(beat)} beat it." if beat else "no method beats it."
             )
-        own = [f"{m.upper()} {refs[m]['mrr']:.4f}" for m in ("als", "ials") if m in refs]
+        names = {"als": "ALS", "ials": "iALS"}
+        own = [f"{names[m]} {refs[m]['mrr']:.4f}" for m in names if m in refs]
         if own:
             text += f" The factor models' own scores reach {', '.join(own)}."
         lines.append(text)

@@ -117,8 +117,9 @@ def compute_all(
     factor_params = {"als": als_params, "ials": ials_params}
     for m in methods:
         if m in FACTOR_METHODS and factor_params[m] is None:
+            model = "iALS" if m == "ials" else "ALS"
             raise ConfigError(
-                f"Method {m!r} needs the {m.upper()} parameters (--{m}-study or --{m}-params). "
+                f"Method {m!r} needs the {model} parameters (--{m}-study or --{m}-params). "
                 f"Fix: pass them, or leave {m} out of --methods."
             )
     anchor_idx = resolve_anchors(data.items, anchors)
