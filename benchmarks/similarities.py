@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", help="prepared data directory instead of a generated synthetic")
     p.add_argument("--top-k", type=int, default=100)
     p.add_argument("--threads", type=int, default=0, help="numba / implicit threads (0 = all)")
-    p.add_argument("--sklearn-items", type=int, default=20, help="items timed with sklearn")
+    p.add_argument("--sklearn-items", type=int, default=50, help="items timed with sklearn")
     p.add_argument("--slim-alpha", type=float, default=1e-4)
     p.add_argument("--slim-l1-ratio", type=float, default=0.15)
     p.add_argument("--skip", default="", help="comma list of steps to skip: cosine,slim,factors")
