@@ -156,3 +156,17 @@ def test_compare_on_checkerboard_prefers_in_block_neighbours() -> None:
         assert cmp["per_method"][m]["same_source_at_10"]["chance"] == pytest.approx(0.5)
     assert "r7" in [a["raw_id"] for a in cmp["anchors"]]
     assert len(cmp["pairs"]) == 1 and cmp["summary"]
+
+
+def test_progress_lines_report_each_tenth_with_time_left() -> None:
+    from tuner.similarities.compute import ProgressLines
+
+    lines: list[str] = []
+    progress = ProgressLines(lines.append)
+    for done in range(0, 104_456, 4096):
+        progress("slim", done, 104_455)
+    progress("slim", 104_455, 104_455)
+    assert len(lines) == 10  # 10%, 20%, ..., 100%, one line each
+    assert lines[-1].startswith("slim: 104,455/104,455 items (100%)")
+    assert all("s left" in line for line in lines[:-1])
+    assert "left" not in lines[-1]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -124,32 +123,11 @@ def _resolve_params(args: argparse.Namespace, model: str, needed: bool) -> dict[
     )
 
 
-class _Progress:
-    """One line per ~10% of a method's anchors, on stderr."""
-
-    def __init__(self) -> None:
-        self.last: dict[str, int] = {}
-        self.start: dict[str, float] = {}
-
-    def __call__(self, method: str, done: int, total: int) -> None:
-        self.start.setdefault(method, time.perf_counter())
-        step = int(10 * done / max(total, 1))
-        if step > self.last.get(method, -1) and (step > 0 or done == total):
-            self.last[method] = step
-            spent = time.perf_counter() - self.start[method]
-            print(
-                f"  {method}: {done:,}/{total:,} items ({100 * done / max(total, 1):.0f}%), "
-                f"{spent:.0f} s",
-                file=sys.stderr,
-                flush=True,
-            )
-
-
 def run(args: argparse.Namespace) -> int:
     from tuner.data import load_prepared
     from tuner.errors import ConfigError
     from tuner.similarities import compute_all
-    from tuner.similarities.compute import check_methods
+    from tuner.similarities.compute import ProgressLines, check_methods
 
     methods = check_methods([m for m in args.methods.split(",") if m.strip()])
     if args.top_k < 1:
@@ -173,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
         num_threads=args.threads,
         slim_alpha=args.slim_alpha,
         slim_l1_ratio=args.slim_l1_ratio,
-        progress=_Progress(),
+        progress=ProgressLines(lambda line: print(f"  {line}", file=sys.stderr, flush=True)),
         log=log,
     )
     out = Path(args.out)

@@ -142,6 +142,7 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
     sims: dict[str, Any] | None = None
     if sims_cfg["enabled"] and sims_cfg["methods"]:
         from tuner.similarities import compute_all
+        from tuner.similarities.compute import ProgressLines
 
         _say(f"similarities: {', '.join(sims_cfg['methods'])} (top {sims_cfg['top_k']})")
         sims_out = out / "similarities"
@@ -154,6 +155,7 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
             methods=tuple(sims_cfg["methods"]),
             anchors=tuple(sims_cfg["anchors"]),
             log=lambda message: _say(f"similarities: {message}"),
+            progress=ProgressLines(lambda line: _say(f"similarities: {line}")),
         )
         write_text_atomic(sims_out / "run.toml", to_toml(config))
 

@@ -21,6 +21,29 @@ FACTOR_METHODS = ("als", "ials")
 CSV_CHUNK = 1_000_000
 
 
+class ProgressLines:
+    """A ``progress(method, done, total)`` callback that writes one line per ~10% of a
+    method's anchors: items done, seconds spent and an estimate of the seconds left."""
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self.write = write
+        self.last: dict[str, int] = {}
+        self.start: dict[str, float] = {}
+
+    def __call__(self, method: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        self.start.setdefault(method, now)
+        step = int(10 * done / max(total, 1))
+        if step > self.last.get(method, -1) and (step > 0 or done == total):
+            self.last[method] = step
+            spent = now - self.start[method]
+            share = 100 * done / max(total, 1)
+            line = f"{method}: {done:,}/{total:,} items ({share:.0f}%), {spent:.0f} s"
+            if 0 < done < total:
+                line += f", about {spent * (total - done) / done:.0f} s left"
+            self.write(line)
+
+
 def check_methods(methods: Sequence[str]) -> tuple[str, ...]:
     """Validated, de-duplicated method names in the given order."""
     out: list[str] = []
