@@ -261,6 +261,14 @@ def dense_topk(
 # SLIM: per item a non-negative elastic net by coordinate descent
 
 
+@njit(cache=True, inline="always")
+def _enet_coordinate(c: float, diag: float, wk: float, l1: float, l2: float) -> float:
+    """New value of a non-negative elastic-net weight ``wk`` from ``c = x_k . r`` (r the
+    residual with wk in place) and ``diag = x_k . x_k``: soft-threshold at l1, shrink by l2."""
+    tmp = c + diag * wk - l1
+    return tmp / (diag + l2) if tmp > 0.0 else 0.0
+
+
 @njit(cache=True)
 def _extend_gram(
     al: np.ndarray,
@@ -543,9 +551,7 @@ def slim_topk(
                         max_w = 0.0
                         for x1 in range(s):
                             wk = ww[x1]
-                            gkk = gmb[x1, x1]
-                            tmp = gw[x1] - qw[x1] + gkk * wk - l1
-                            new = tmp / (gkk + l2) if tmp > 0.0 else 0.0
+                            new = _enet_coordinate(gw[x1] - qw[x1], gmb[x1, x1], wk, l1, l2)
                             if new != wk:
                                 d = new - wk
                                 for x2 in range(s):
@@ -587,8 +593,7 @@ def slim_topk(
                             dot = 0.0
                             for p in range(t_indptr[k], t_indptr[k + 1]):
                                 dot += t_data[p] * r[t_indices[p]]
-                            tmp = dot + sq_norms[k] * wk - l1
-                            new = tmp / (sq_norms[k] + l2) if tmp > 0.0 else 0.0
+                            new = _enet_coordinate(dot, sq_norms[k], wk, l1, l2)
                             if new != wk:
                                 d = new - wk
                                 for p in range(t_indptr[k], t_indptr[k + 1]):
