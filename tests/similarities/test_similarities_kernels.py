@@ -168,18 +168,19 @@ def test_slim_weighted_matrix_matches_numpy_reference() -> None:
     np.testing.assert_array_equal(nb.n_nonzero, (ref > 0).sum(axis=0))
 
 
-@pytest.mark.parametrize(("init", "cap"), [(2, 4096), (2, 9)])
+@pytest.mark.parametrize(("init", "grow", "cap"), [(2, 2, 4096), (2, 2, 9), (2, 512, 4096)])
 def test_slim_growing_working_set_gives_the_same_weights(
-    monkeypatch: pytest.MonkeyPatch, init: int, cap: int
+    monkeypatch: pytest.MonkeyPatch, init: int, grow: int, cap: int
 ) -> None:
     """A working set that grows over several optimality rounds (its Gram block extended in
-    place, or outgrowing the block and moving to the residual mid-solve) ends at the same
-    optimum as the numpy reference."""
+    place, or outgrowing the block and moving to the residual mid-solve), or in one jump,
+    ends at the same optimum as the numpy reference."""
     import tuner.similarities.slim as slim_module
 
     x = random_likes(120, 40, 0.12, seed=10)
     alpha, l1_ratio = 1e-3, 0.3
     monkeypatch.setattr(slim_module, "INIT_WORKING_SET", init)
+    monkeypatch.setattr(slim_module, "WORKING_SET_GROWTH", grow)
     monkeypatch.setattr(slim_module, "GRAM_CAP", cap)
     nb = slim_neighbors(x, alpha=alpha, l1_ratio=l1_ratio, top_k=39, tol=1e-10, max_iter=10_000)
     ref = _kernels.slim_reference(x.toarray(), alpha, l1_ratio)
@@ -187,3 +188,35 @@ def test_slim_growing_working_set_gives_the_same_weights(
     np.testing.assert_array_equal(nb.n_nonzero, (ref > 0).sum(axis=0))
     # the solves did grow: most items support more weights than the first working set
     assert (nb.n_nonzero > init).mean() > 0.5
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_extend_gram_matches_dense_product_over_several_steps(weighted: bool) -> None:
+    """The Gram block grown step by step (old rows add only the new items' pairs) equals
+    X[:, W].T @ X[:, W] after every step."""
+    x = random_likes(50, 30, 0.2, seed=11)
+    if weighted:
+        x.data = np.random.default_rng(11).uniform(0.5, 2.0, x.nnz).astype(np.float32)
+    xt = x.T.tocsr()
+    xt.sort_indices()
+    sq = np.asarray(x.multiply(x).sum(axis=0), dtype=np.float64).ravel()
+    al = np.random.default_rng(12).permutation(30).astype(np.int32)
+    cap, n_users, likes = 30, x.shape[0], x.nnz
+    g2 = np.full((cap, cap + 16), np.nan, dtype=np.float32)  # untouched entries stay NaN
+    uinfo = np.zeros((n_users, 4), dtype=np.int32)
+    ulist = np.zeros(n_users + 1, dtype=np.int32)
+    buf_a = np.zeros(likes + 4, dtype=np.int16)
+    buf_v = np.zeros(likes + 4, dtype=np.float32)
+    tails = [np.zeros(likes, dtype=t) for t in (np.int32, np.int32, np.float32)]
+    tail_ptr = np.zeros(cap + 1, dtype=np.int32)
+    dense = x.toarray().astype(np.float64)
+    s_old = 0
+    for s in (1, 5, 12, 13, 30):
+        _kernels._extend_gram(
+            al, s_old, s, sq, xt.indptr, xt.indices, xt.data, g2, uinfo, ulist, buf_a, buf_v,
+            *tails, tail_ptr,
+        )  # fmt: skip
+        ref = dense[:, al[:s]].T @ dense[:, al[:s]]
+        np.testing.assert_allclose(g2[:s, :s], ref, rtol=1e-5, atol=1e-5)
+        assert not uinfo.any()  # the scratch is left zeroed for the next call
+        s_old = s

@@ -21,9 +21,13 @@ from tuner.similarities._common import (
 
 DEFAULT_ALPHA = 1e-4
 DEFAULT_L1_RATIO = 0.15
-# size of the first working set; a round adds up to max(this, |W|) items (the strongest
-# violators first); it changes speed, not results
-INIT_WORKING_SET = 512
+# size of the first working set, and the fewest violators a round may add (up to
+# max(WORKING_SET_GROWTH, |W|), the strongest first); they change speed, not results. A small
+# first set is cheap, and the violators of its solution predict the support far better than
+# the co-occurrences do: the first set used to be 512, and most of its Gram block went to
+# popular items that ended at zero (128 / 512 is about 1.35x faster than 512 / 512)
+INIT_WORKING_SET = 128
+WORKING_SET_GROWTH = 512
 # largest working set solved on a dense Gram block (float32: 64 MB per thread; at most 32767,
 # positions are int16); larger ones fall back to sweeps on the residual
 GRAM_CAP = 4096
@@ -98,6 +102,7 @@ def slim_neighbors(
         blocks = threads.num_threads
         cap = min(GRAM_CAP, n_items, 32767)
         init = min(INIT_WORKING_SET, n_items)
+        grow = min(WORKING_SET_GROWTH, n_items)
         resid = np.zeros((blocks, n_users), dtype=np.float64)
         resid32 = np.zeros((blocks, n_users), dtype=np.float32)
         gram = np.zeros((blocks, n_items), dtype=np.float64)
@@ -108,19 +113,23 @@ def slim_neighbors(
         touched = np.zeros((blocks, n_items + 1), dtype=np.int32)
         cand = np.zeros((blocks, n_items), dtype=np.int32)
         active = np.zeros((blocks, n_items), dtype=np.int32)
-        heap_val = np.zeros((blocks, max(init, cap)), dtype=np.float32)
-        heap_idx = np.zeros((blocks, max(init, cap)), dtype=np.int32)
-        gm = np.zeros((blocks, cap * cap), dtype=np.float32)
+        heap_val = np.zeros((blocks, max(init, grow, cap)), dtype=np.float32)
+        heap_idx = np.zeros((blocks, max(init, grow, cap)), dtype=np.int32)
+        # rows padded by a cache line: a power-of-two stride puts a tile's rows in one cache set
+        gm = np.zeros((blocks, cap, cap + 16), dtype=np.float32)
         g_ws = np.zeros((blocks, cap), dtype=np.float64)
         w_ws = np.zeros((blocks, cap), dtype=np.float64)
         q_ws = np.zeros((blocks, cap), dtype=np.float64)
-        uinfo = np.zeros((blocks, n_users, 2), dtype=np.int32)
+        uinfo = np.zeros((blocks, n_users, 4), dtype=np.int32)
         ulist = np.zeros((blocks, n_users + 1), dtype=np.int32)
         likes = max(x.nnz, 1)
-        buf_a = np.zeros((blocks, likes), dtype=np.int16)
-        buf_v = np.zeros((blocks, likes), dtype=np.float32)
+        # the users' lists are padded: the Gram pair loop reads a few entries past a stretch
+        buf_a = np.zeros((blocks, likes + 4), dtype=np.int16)
+        buf_v = np.zeros((blocks, likes + 4), dtype=np.float32)
         tail_at = np.zeros((blocks, likes), dtype=np.int32)
         tail_len = np.zeros((blocks, likes), dtype=np.int32)
+        tail_v = np.zeros((blocks, likes), dtype=np.float32)
+        tail_ptr = np.zeros((blocks, cap + 1), dtype=np.int32)
         size = min(CHUNK, max(order.size, 1))
         out_idx = np.empty((size, k), dtype=np.int32)
         out_val = np.empty((size, k), dtype=np.float32)
@@ -131,10 +140,11 @@ def slim_neighbors(
             m = chunk.size
             _kernels.slim_topk(
                 x.indptr, x.indices, data, xt.indptr, xt.indices, t_data, sq_norms,
-                l1, l2, float(tol), int(max_iter), init, chunk,
+                l1, l2, float(tol), int(max_iter), init, grow, chunk,
                 out_idx[:m], out_val[:m], out_nnz[:m], out_sweeps[:m],
                 resid, resid32, gram, bound, coef, state, touched, cand, active, heap_val,
                 heap_idx, gm, g_ws, w_ws, q_ws, uinfo, ulist, buf_a, buf_v, tail_at, tail_len,
+                tail_v, tail_ptr,
             )  # fmt: skip
             indices[chunk] = out_idx[:m]
             scores[chunk] = out_val[:m]
