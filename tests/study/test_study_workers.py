@@ -151,3 +151,83 @@ def test_budget_counts_ignore_retried_surplus_and_interrupted_failures() -> None
     assert (counts.complete, counts.pruned, counts.failed, counts.waiting) == (1, 1, 1, 1)
     assert (counts.retried, counts.surplus, counts.interrupted) == (1, 1, 1)
     assert counts.finished == 3 and counts.claimed == 4
+
+
+class _SigintSampler(optuna.samplers.TPESampler):
+    """TPE that sends this process one SIGINT while Optuna creates (``before_trial``) or
+    closes (``after_trial``) a trial: where a Ctrl-C used to leave a trial RUNNING forever."""
+
+    def __init__(self, when: str) -> None:
+        super().__init__(seed=0)
+        self.when = when
+        self.sent = False
+
+    def _interrupt(self) -> None:
+        if not self.sent:
+            self.sent = True
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)  # the handler runs here, in the middle of Optuna's bookkeeping
+
+    def before_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        super().before_trial(study, trial)
+        if self.when == "ask":
+            self._interrupt()
+
+    def after_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial,
+                    state: TrialState, values: object) -> None:
+        if self.when == "tell":
+            self._interrupt()
+        super().after_trial(study, trial, state, values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("when", ["ask", "tell"])
+def test_ctrl_c_while_optuna_books_a_trial_leaves_no_trial_running(
+    when: str, prepared_small: Path, sqlite_url: str, write_space: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    common = dict(storage=sqlite_url, study_name="c", heartbeat=60)
+    run_study(data_dir=prepared_small, model="als", n_trials=1, space_path=write_space(),
+              **common)  # type: ignore[arg-type]
+    sampler = _SigintSampler(when)
+    monkeypatch.setattr("tuner.study.worker.make_sampler", lambda *a, **k: sampler)
+    with pytest.raises(KeyboardInterrupt):
+        run_worker(n_trials=3, **common)  # type: ignore[arg-type]
+    assert sampler.sent
+    study = optuna.load_study(study_name="c", storage=sqlite_url)
+    last = study.trials[-1]
+    assert [t.state for t in study.trials].count(TrialState.RUNNING) == 0
+    if when == "ask":
+        # the Ctrl-C came before the fit: the trial is failed as interrupted, not counted
+        assert last.state == TrialState.FAIL and last.user_attrs["interrupted"]
+    else:
+        # the fit had ended: its result is kept
+        assert last.state == TrialState.COMPLETE
+    # Started again, the worker does not wait for a phantom trial and spends the budget.
+    monkeypatch.undo()
+    # (the timeout only turns a hang into a failure)
+    result = run_worker(n_trials=3, timeout=300, **common)  # type: ignore[arg-type]
+    assert result.counts.finished == 3
+    assert result.counts.running == 0
+
+
+def test_trial_that_never_got_a_heartbeat_is_failed_and_retried(
+    prepared_small: Path, sqlite_url: str, write_space: Callable[..., Path]
+) -> None:
+    common = dict(storage=sqlite_url, study_name="o")
+    run_study(data_dir=prepared_small, model="als", n_trials=1, space_path=write_space(),
+              heartbeat=1, **common)  # type: ignore[arg-type]
+    # a worker killed between creating a trial and its first heartbeat leaves this behind
+    study = optuna.load_study(study_name="o", storage=sqlite_url)
+    orphan = study.ask({"factors": optuna.distributions.IntDistribution(4, 8)})
+    # (the timeout only turns a hang into a failure)
+    result = run_worker(n_trials=2, heartbeat=1, timeout=300, **common)  # type: ignore[arg-type]
+    study = optuna.load_study(study_name="o", storage=sqlite_url)
+    dead = study.trials[orphan.number]
+    assert dead.state == TrialState.FAIL
+    assert "first heartbeat" in dead.user_attrs["fail_reason"]
+    retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == orphan.number]
+    assert len(retries) == 1
+    assert retries[0].state in (TrialState.COMPLETE, TrialState.PRUNED)
+    assert retries[0].params["factors"] == orphan.params["factors"]
+    assert result.counts.finished == 2
+    assert result.counts.running == result.counts.waiting == 0

@@ -5,14 +5,23 @@ that the heartbeat retried is not counted (its WAITING copy is), nor one interru
 nor a trial a worker started after the budget was already spent (the rare race of two workers
 starting the last trial at once: the loser is failed at once with ``surplus`` set and counts
 for nothing).
+
+Ctrl-C (SIGINT) stops a trial's fitting at once, but waits while Optuna creates or closes a trial
+in the storage: interrupted there, a trial would stay RUNNING with no heartbeat, which Optuna
+never fails, and every worker would wait for it forever. A second Ctrl-C a second or more after
+the first stops at once.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import signal
+import threading
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -196,6 +205,125 @@ class _InterruptWithoutTraceback(logging.Filter):
 
 _INTERRUPT_FILTER = _InterruptWithoutTraceback()
 
+# a second Ctrl-C at least this long after a deferred one stops at once (not the echo of the
+# first, e.g. the terminal's SIGINT to the process group followed by the parent's forwarding)
+FORCE_AFTER = 1.0
+
+
+class _Interrupts:
+    """SIGINT raises KeyboardInterrupt inside :meth:`allowed` regions only; elsewhere it is
+    remembered and raised by the next :meth:`check` or :meth:`allowed`.
+
+    Installed only in the main thread, and not where SIGINT is ignored (``nohup``, background
+    jobs of a non-interactive shell), which stays so.
+    """
+
+    def __init__(self) -> None:
+        self.pending_since: float | None = None
+        self.immediate = False
+        self._previous: Any = None
+        self._installed = False
+
+    def __enter__(self) -> _Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if previous is not signal.SIG_IGN:
+                self._previous = signal.signal(signal.SIGINT, self._handle)
+                self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+            self._installed = False
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        now = time.monotonic()
+        if self.immediate or (
+            self.pending_since is not None and now - self.pending_since >= FORCE_AFTER
+        ):
+            self.pending_since = None
+            raise KeyboardInterrupt
+        if self.pending_since is None:
+            self.pending_since = now
+
+    def check(self) -> None:
+        """Raise the KeyboardInterrupt of a deferred Ctrl-C."""
+        if self.pending_since is not None:
+            self.pending_since = None
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def allowed(self) -> Iterator[None]:
+        """A region that Ctrl-C may stop at once (fitting, scoring, waiting)."""
+        self.check()
+        self.immediate = True
+        try:
+            yield
+        finally:
+            self.immediate = False
+
+
+def _fail_orphaned_trials(
+    study: optuna.Study, grace: float, first_seen: dict[int, float]
+) -> None:
+    """Fail (and retry, as for a stale heartbeat) RUNNING trials that never got a heartbeat.
+
+    Optuna fails only trials whose heartbeat went stale; a worker killed between creating a
+    trial and its first heartbeat leaves one with none, RUNNING forever. Such a trial is failed
+    once this worker has seen it without a heartbeat for ``grace`` seconds (its own clock: the
+    trial's start time was written by another machine's).
+    """
+    import optuna
+    from optuna.storages import RDBStorage
+    from optuna.trial import TrialState
+
+    storage = study._storage
+    # optuna.load_study wraps an RDBStorage in a cache; the query needs the database itself
+    backend = getattr(storage, "_backend", storage)
+    if not isinstance(backend, RDBStorage):
+        return
+    try:
+        from optuna.storages._rdb import models
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            session = backend.scoped_session()
+            try:
+                rows = (
+                    session.query(models.TrialModel.trial_id)
+                    .outerjoin(models.TrialHeartbeatModel)
+                    .filter(models.TrialModel.study_id == study._study_id)
+                    .filter(models.TrialModel.state == TrialState.RUNNING)
+                    .filter(models.TrialHeartbeatModel.trial_heartbeat_id.is_(None))
+                    .all()
+                )
+            finally:
+                session.close()
+    except (ImportError, AttributeError):  # pragma: no cover - another Optuna layout
+        return
+    now = time.monotonic()
+    orphans = {int(r[0]) for r in rows}
+    for trial_id in list(first_seen):
+        if trial_id not in orphans:
+            del first_seen[trial_id]
+    callback = backend.get_heartbeat_stale_trial_callback()
+    for trial_id in orphans:
+        seen = first_seen.setdefault(trial_id, now)
+        if now - seen < grace:
+            continue
+        del first_seen[trial_id]
+        try:
+            storage.set_trial_user_attr(
+                trial_id, "fail_reason", "its worker stopped before the trial's first heartbeat"
+            )
+            if not storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
+                continue
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue
+        if callback is not None:
+            callback(study, storage.get_trial(trial_id))
+
 
 def run_worker(
     *,
@@ -284,6 +412,8 @@ def run_worker(
         seed=base_seed,
     )
 
+    interrupts = _Interrupts()
+
     def guarded(trial: optuna.trial.Trial) -> float:
         counted, _ = _budget_trials(study.get_trials(deepcopy=False))
         ahead = sum(1 for t in counted if t.number < trial.number)
@@ -294,7 +424,8 @@ def run_worker(
             )
             raise _BudgetSpent(f"budget of {budget} trials already spent")
         try:
-            return objective(trial)
+            with interrupts.allowed():
+                return objective(trial)
         except KeyboardInterrupt:
             # Ctrl-C is not the trial's fault: it must not eat into the budget on resume.
             trial.set_user_attr("interrupted", True)
@@ -304,24 +435,32 @@ def run_worker(
     callbacks = [on_trial_end] if on_trial_end is not None else []
     heartbeats = heartbeat is not None and not storage.startswith("journal://")
     poll = max(1.0, min(5.0, (heartbeat or 2) / 2))
+    grace = 2.0 * float(heartbeat or 0)
+    orphans: dict[int, float] = {}
     run = 0
     deadline = time.monotonic() + timeout if timeout is not None else None
-    while deadline is None or time.monotonic() < deadline:
-        if heartbeats:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                optuna.storages.fail_stale_trials(study)
-        counts = trial_counts(study)
-        if counts.waiting > 0 or counts.claimed < budget:
-            study.optimize(
-                guarded, n_trials=1, catch=(SolverError, _BudgetSpent), callbacks=callbacks
-            )
-            run += 1
-        elif counts.running > 0 and heartbeats:
-            # Another worker's trial may have died with it: wait until it ends or goes stale.
-            time.sleep(poll)
-        else:
-            break
+    with interrupts:
+        while deadline is None or time.monotonic() < deadline:
+            interrupts.check()
+            if heartbeats:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    optuna.storages.fail_stale_trials(study)
+                _fail_orphaned_trials(study, grace, orphans)
+            counts = trial_counts(study)
+            if counts.waiting > 0 or counts.claimed < budget:
+                study.optimize(
+                    guarded, n_trials=1, catch=(SolverError, _BudgetSpent), callbacks=callbacks
+                )
+                run += 1
+            elif counts.running > 0 and heartbeats:
+                # Another worker's trial may have died with it: wait until it ends or goes
+                # stale (or, without a first heartbeat, orphaned).
+                with interrupts.allowed():
+                    time.sleep(poll)
+            else:
+                break
+        interrupts.check()
     return WorkerResult(trials_run=run, counts=trial_counts(study))
 
 
