@@ -23,7 +23,11 @@ CSV_CHUNK = 1_000_000
 
 class ProgressLines:
     """A ``progress(method, done, total)`` callback that writes one line per ~10% of a
-    method's anchors: items done, seconds spent and an estimate of the seconds left."""
+    method's anchors: items done, seconds spent and an estimate of the seconds left.
+
+    A method's clock starts at its first call: call it with ``done=0`` when the method starts
+    (the methods themselves report only when a chunk of anchors is done).
+    """
 
     def __init__(self, write: Callable[[str], None]) -> None:
         self.write = write
@@ -155,6 +159,9 @@ def compute_all(
     for m in methods:
         say(f"{m}: computing top-{top_k} neighbours of {int(warm.sum()):,} items ...")
         t0 = time.perf_counter()
+        n_warm = int(warm.sum())
+        if progress is not None and m in ("cosine", "slim"):
+            progress(m, 0, n_warm)  # starts the method's clock (the first report ends a chunk)
         if m == "cosine":
             nb = cosine_neighbors(x, top_k=top_k, num_threads=num_threads, progress=progress)
         elif m == "slim":
@@ -174,6 +181,8 @@ def compute_all(
                 num_threads=num_threads,
             ).as_dict()  # fmt: skip
             references[m] = own
+            if progress is not None:
+                progress(m, 0, n_warm)
             nb = factor_neighbors(
                 model.item_factors, method=m, top_k=top_k, warm=warm,
                 num_threads=num_threads, progress=progress,
