@@ -448,6 +448,10 @@ def slim_topk(
     tail_len: np.ndarray,
     tail_v: np.ndarray,
     tail_ptr: np.ndarray,
+    checked: np.ndarray,
+    q0_ws: np.ndarray,
+    order_val: np.ndarray,
+    order_idx: np.ndarray,
 ) -> None:
     """SLIM coefficients of each anchor item j, reduced to the top K by weight.
 
@@ -475,7 +479,15 @@ def slim_topk(
       ``c_k <= sum_{u in col j} x_uk r_u`` (one pass over the users of j gives this bound for
       all candidates), and only candidates whose bound exceeds ``l1`` get an exact dot
       product. The strongest violators join W, at most max(grow, |W|) per round; no violator
-      means the optimum.
+      means the optimum;
+    * a candidate checked exactly in an earlier round keeps its value c_k: since then its
+      gradient moved by at most ``||x_k|| * ||X dw||`` (Cauchy-Schwarz), and ``||X dw||^2 =
+      dw . G[W, W] dw`` comes from the sweeps' running ``G[W, W] w`` for free, so a candidate
+      whose ``c_k`` plus that drift stays below l1 needs no new dot product;
+    * the candidates left are checked by decreasing upper bound of their one-step value; once
+      a round has its quota of violators, the first candidate whose bound falls below the
+      weakest one kept ends the round's checks (they cannot displace it). The last round, with
+      no violator, checks them all.
 
     Args:
         indptr, indices, data: CSR of X, (n_users, n_items), weights > 0.
@@ -493,7 +505,8 @@ def slim_topk(
         resid: (n_blocks, n_users) float64 zeroed scratch (the residual of the fallback).
         resid32: (n_blocks, n_users) float32 zeroed scratch (the residual of the checks).
         gram, bound, coef: (n_blocks, n_items) float64 zeroed scratch.
-        state: (n_blocks, n_items) int8 zeroed scratch (1 touched, 2 candidate, 3 working).
+        state: (n_blocks, n_items) int8 zeroed scratch (1 touched, 2 candidate, 3 working,
+            4 candidate with an exact check in ``checked``).
         touched: (n_blocks, n_items + 1) int32 scratch list (the branch-free count writes
             one slot ahead); cand, active: (n_blocks, n_items) int32 scratch lists.
         heap_val, heap_idx: (n_blocks, >= max(init, grow, cap)) float32 / int32 scratch.
@@ -504,6 +517,10 @@ def slim_topk(
         buf_a, buf_v: (n_blocks, nnz(X) + 4) int16 / float32 scratch.
         tail_at, tail_len, tail_v: (n_blocks, nnz(X)) int32 / int32 / float32 scratch.
         tail_ptr: (n_blocks, cap + 1) int32 scratch.
+        checked: (n_blocks, n_items) float64 scratch (the last exact c_k of a candidate, minus
+            ``||x_k||`` times the drift so far).
+        q0_ws: (n_blocks, cap) float64 scratch (G[W, W] w at the start of a round's sweeps).
+        order_val, order_idx: (n_blocks, n_items) float32 / int32 scratch (candidates by bound).
     """
     n_blocks = resid.shape[0]
     cap = gm.shape[1]
@@ -523,6 +540,10 @@ def slim_topk(
         gw = g_ws[b]
         ww = w_ws[b]
         qw = q_ws[b]
+        q0 = q0_ws[b]
+        ck = checked[b]
+        ov = order_val[b]
+        oi = order_idx[b]
         for a in range(b, m, n_blocks):
             j = anchors[a]
             # residual r = x_j; Gram column g = X^T x_j over the touched items
@@ -556,6 +577,9 @@ def slim_topk(
                 n_active += 1
 
             sweeps = 0
+            # sum over rounds of ||X dw||, the most any ||x_k|| = 1 gradient has moved since
+            # the start (meaningful only while dense: the fallback does not track it)
+            drift = 0.0
             s_built = 0  # rows and columns of G[W, W] already in gm
             dense = True  # False once W outgrew gm: sweeps on the float64 residual r
             while n_active > 0:
@@ -576,6 +600,7 @@ def slim_topk(
                         for x2 in range(s):
                             acc += gmb[x1, x2] * ww[x2]
                         qw[x1] = acc
+                        q0[x1] = acc
                     while True:
                         max_dw = 0.0
                         max_w = 0.0
@@ -594,6 +619,11 @@ def slim_topk(
                         sweeps += 1
                         if max_dw <= tol * max_w or sweeps >= max_iter:
                             break
+                    # ||X dw||^2 = dw . G dw; a small floor covers the rounding of the running qw
+                    dn = 1e-10
+                    for x1 in range(s):
+                        dn += (ww[x1] - w[al[x1]]) * (qw[x1] - q0[x1])
+                    drift += np.sqrt(max(dn, 1e-10)) * (1.0 + 1e-6)
                     # bring the residual of the checks up to date with the new weights
                     for x1 in range(s):
                         k = al[x1]
@@ -658,16 +688,35 @@ def slim_topk(
                 # only the strongest violators (by one-step value) join, at most doubling W:
                 # adding all of them let W grow to several times the final support, past the
                 # dense Gram cap
+                # candidates that may violate, by decreasing upper bound of their one-step value
+                # (the drift bound keeps a margin of 1e-4 l1 for the float32 residual's rounding)
+                n_open = 0
+                for t in range(n_cand):
+                    k = cl[t]
+                    if (st[k] == 2 or st[k] == 4) and bd[k] > l1:
+                        ub = bd[k]
+                        if st[k] == 4 and dense:
+                            ub_drift = ck[k] + np.sqrt(sq_norms[k]) * drift
+                            if ub_drift < l1 * (1.0 - 1e-4):
+                                continue
+                            ub = min(ub, ub_drift)
+                        n_open = heap_offer(
+                            ov[:n_cand], oi[:n_cand], n_open, (ub - l1) / (sq_norms[k] + l2), k
+                        )
+                heap_finish(ov[:n_open], oi[:n_open], n_open)
                 added = 0
                 lim = min(max(grow, n_active), heap_val.shape[1])
                 hvl = heap_val[b, :lim]
                 hil = heap_idx[b, :lim]
-                for t in range(n_cand):
-                    k = cl[t]
-                    if st[k] == 2 and bd[k] > l1:
-                        dot = _col_dot(t_indptr[k], t_indptr[k + 1], t_indices, t_data, r32)
-                        if dot > l1:
-                            added = heap_offer(hvl, hil, added, (dot - l1) / (sq_norms[k] + l2), k)
+                for t in range(n_open):
+                    if added == lim and ov[t] * (1.0 + 1e-6) < hvl[0]:
+                        break
+                    k = oi[t]
+                    dot = _col_dot(t_indptr[k], t_indptr[k + 1], t_indices, t_data, r32)
+                    st[k] = 4
+                    ck[k] = dot - np.sqrt(sq_norms[k]) * drift
+                    if dot > l1:
+                        added = heap_offer(hvl, hil, added, (dot - l1) / (sq_norms[k] + l2), k)
                 if added == 0:
                     break
                 for t in range(added):

@@ -130,6 +130,10 @@ def slim_neighbors(
         tail_len = np.zeros((blocks, likes), dtype=np.int32)
         tail_v = np.zeros((blocks, likes), dtype=np.float32)
         tail_ptr = np.zeros((blocks, cap + 1), dtype=np.int32)
+        checked = np.zeros((blocks, n_items), dtype=np.float64)
+        q0_ws = np.zeros((blocks, cap), dtype=np.float64)
+        order_val = np.zeros((blocks, n_items), dtype=np.float32)
+        order_idx = np.zeros((blocks, n_items), dtype=np.int32)
         size = min(CHUNK, max(order.size, 1))
         out_idx = np.empty((size, k), dtype=np.int32)
         out_val = np.empty((size, k), dtype=np.float32)
@@ -144,7 +148,7 @@ def slim_neighbors(
                 out_idx[:m], out_val[:m], out_nnz[:m], out_sweeps[:m],
                 resid, resid32, gram, bound, coef, state, touched, cand, active, heap_val,
                 heap_idx, gm, g_ws, w_ws, q_ws, uinfo, ulist, buf_a, buf_v, tail_at, tail_len,
-                tail_v, tail_ptr,
+                tail_v, tail_ptr, checked, q0_ws, order_val, order_idx,
             )  # fmt: skip
             indices[chunk] = out_idx[:m]
             scores[chunk] = out_val[:m]
