@@ -22,6 +22,12 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 SMALL = ["--scale", "0.02", "--n-trials", "3", "--top-k", "20"]
 
 
+def _sigint_as_in_a_terminal() -> None:
+    """``preexec_fn`` of a child that must take Ctrl-C even where this suite runs with SIGINT
+    ignored (nohup, a background job): an ignored SIGINT is inherited and stays ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     return [t for t in study.get_trials(deepcopy=False) if t.state in done]
@@ -113,6 +119,7 @@ def test_interrupted_run_resumes_with_earlier_trials_intact(tuner_home: Path) ->
     env = {**os.environ, "TUNER_HOME": str(tuner_home)}
     storage = f"sqlite:///{tuner_home / 'studies.db'}"
     proc = subprocess.Popen(argv, env=env, start_new_session=True,
+                            preexec_fn=_sigint_as_in_a_terminal,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 600

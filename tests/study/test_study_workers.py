@@ -180,6 +180,7 @@ class _SigintSampler(optuna.samplers.TPESampler):
         super().after_trial(study, trial, state, values)  # type: ignore[arg-type]
 
 
+@pytest.mark.usefixtures("sigint_raises")
 @pytest.mark.parametrize("when", ["ask", "tell"])
 def test_ctrl_c_while_optuna_books_a_trial_leaves_no_trial_running(
     when: str, prepared_small: Path, sqlite_url: str, write_space: Callable[..., Path],
