@@ -140,7 +140,11 @@ def slim_neighbors(
         out_nnz = np.empty(size, dtype=np.int32)
         out_sweeps = np.empty(size, dtype=np.int32)
         for lo in range(0, order.size, CHUNK):
+            # threads take every n-th anchor of a chunk and then wait for each other: most
+            # expensive (most liked) first makes their shares even, the order of the chunks
+            # stays shuffled
             chunk = order[lo : lo + CHUNK]
+            chunk = chunk[np.argsort(-sq_norms[chunk], kind="stable")]
             m = chunk.size
             _kernels.slim_topk(
                 x.indptr, x.indices, data, xt.indptr, xt.indices, t_data, sq_norms,
