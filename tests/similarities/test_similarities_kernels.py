@@ -203,7 +203,8 @@ def test_extend_gram_matches_dense_product_over_several_steps(weighted: bool) ->
     al = np.random.default_rng(12).permutation(30).astype(np.int32)
     cap, n_users, likes = 30, x.shape[0], x.nnz
     g2 = np.full((cap, cap + 16), np.nan, dtype=np.float32)  # untouched entries stay NaN
-    uinfo = np.zeros((n_users, 4), dtype=np.int32)
+    uinfo = np.zeros((n_users, 2), dtype=np.int32)
+    unew = np.zeros(n_users, dtype=np.int16)
     ulist = np.zeros(n_users + 1, dtype=np.int32)
     buf_a = np.zeros(likes + 4, dtype=np.int16)
     buf_v = np.zeros(likes + 4, dtype=np.float32)
@@ -213,10 +214,10 @@ def test_extend_gram_matches_dense_product_over_several_steps(weighted: bool) ->
     s_old = 0
     for s in (1, 5, 12, 13, 30):
         _kernels._extend_gram(
-            al, s_old, s, sq, xt.indptr, xt.indices, xt.data, g2, uinfo, ulist, buf_a, buf_v,
-            *tails, tail_ptr,
+            al, s_old, s, sq, xt.indptr, xt.indices, xt.data, g2, uinfo, unew, ulist, buf_a,
+            buf_v, *tails, tail_ptr,
         )  # fmt: skip
         ref = dense[:, al[:s]].T @ dense[:, al[:s]]
         np.testing.assert_allclose(g2[:s, :s], ref, rtol=1e-5, atol=1e-5)
-        assert not uinfo.any()  # the scratch is left zeroed for the next call
+        assert not uinfo.any() and not unew.any()  # the scratch is left zeroed for the next call
         s_old = s

@@ -302,6 +302,7 @@ def _extend_gram(
     t_data: np.ndarray,
     g2: np.ndarray,
     uinfo: np.ndarray,
+    unew: np.ndarray,
     ulist: np.ndarray,
     buf_a: np.ndarray,
     buf_v: np.ndarray,
@@ -325,7 +326,9 @@ def _extend_gram(
         al: working-set items in position order.
         g2: (cap, stride) float32 block, stride > cap (padded so that the rows of a tile do not
             all fall into the same cache set).
-        uinfo: (n_users, 4) int32 zeroed scratch (end of a user's list, fill cursor, new likes).
+        uinfo: (n_users, 2) int32 zeroed scratch (end of a user's list, fill cursor).
+        unew: (n_users,) int16 zeroed scratch (a user's likes of new items; apart from uinfo,
+            which then stays small enough for the L2 cache).
         ulist: (n_users + 1,) int32 scratch.
         buf_a, buf_v: (>= likes of W + 4) int16 positions / float32 values of the users' lists.
         tail_at, tail_len, tail_v: (>= likes of W) int32 / int32 / float32: per like with
@@ -344,7 +347,7 @@ def _extend_gram(
             ulist[nu] = u  # branch-free: kept only when the user is new
             nu += c == 0
             uinfo[u, 0] = c + 1
-            uinfo[u, 2] += new
+            unew[u] += new
     total = 0
     for t in range(nu):
         u = ulist[t]
@@ -364,7 +367,7 @@ def _extend_gram(
             buf_a[slot] = a
             buf_v[slot] = t_data[p]
             end = uinfo[u, 0]
-            m = uinfo[u, 2] if old else end - slot - 1
+            m = unew[u] if old else end - slot - 1
             tail_at[n_tails] = end - m  # branch-free: kept only when there is something to add
             tail_len[n_tails] = m
             tail_v[n_tails] = t_data[p]
@@ -374,7 +377,7 @@ def _extend_gram(
         u = ulist[t]
         uinfo[u, 0] = 0
         uinfo[u, 1] = 0
-        uinfo[u, 2] = 0
+        unew[u] = 0
     # the list ends are padded: the pair loop below reads up to three entries past a stretch
     for i in range(total, total + 4):
         buf_a[i] = 0
@@ -441,6 +444,7 @@ def slim_topk(
     w_ws: np.ndarray,
     q_ws: np.ndarray,
     uinfo: np.ndarray,
+    unew: np.ndarray,
     ulist: np.ndarray,
     buf_a: np.ndarray,
     buf_v: np.ndarray,
@@ -513,7 +517,8 @@ def slim_topk(
         gm: (n_blocks, cap, stride) float32 scratch for G[W, W] (cap = largest working set,
             stride > cap).
         g_ws, w_ws, q_ws: (n_blocks, cap) float64 scratch (G[W, j], w[W], G[W, W] w[W]).
-        uinfo: (n_blocks, n_users, 4) int32 zeroed scratch; ulist: (n_blocks, n_users + 1).
+        uinfo: (n_blocks, n_users, 2) int32 zeroed scratch; unew: (n_blocks, n_users) int16
+            zeroed scratch; ulist: (n_blocks, n_users + 1).
         buf_a, buf_v: (n_blocks, nnz(X) + 4) int16 / float32 scratch.
         tail_at, tail_len, tail_v: (n_blocks, nnz(X)) int32 / int32 / float32 scratch.
         tail_ptr: (n_blocks, cap + 1) int32 scratch.
@@ -587,8 +592,8 @@ def slim_topk(
                     s = n_active
                     _extend_gram(
                         al, s_built, s, sq_norms, t_indptr, t_indices, t_data, gm[b],
-                        uinfo[b], ulist[b], buf_a[b], buf_v[b], tail_at[b], tail_len[b],
-                        tail_v[b], tail_ptr[b],
+                        uinfo[b], unew[b], ulist[b], buf_a[b], buf_v[b], tail_at[b],
+                        tail_len[b], tail_v[b], tail_ptr[b],
                     )  # fmt: skip
                     s_built = s
                     gmb = gm[b]

@@ -122,7 +122,8 @@ def slim_neighbors(
         g_ws = np.zeros((blocks, cap), dtype=np.float64)
         w_ws = np.zeros((blocks, cap), dtype=np.float64)
         q_ws = np.zeros((blocks, cap), dtype=np.float64)
-        uinfo = np.zeros((blocks, n_users, 4), dtype=np.int32)
+        uinfo = np.zeros((blocks, n_users, 2), dtype=np.int32)
+        unew = np.zeros((blocks, n_users), dtype=np.int16)
         ulist = np.zeros((blocks, n_users + 1), dtype=np.int32)
         likes = max(x.nnz, 1)
         # the users' lists are padded: the Gram pair loop reads a few entries past a stretch
@@ -153,8 +154,8 @@ def slim_neighbors(
                 l1, l2, float(tol), int(max_iter), init, grow, chunk,
                 out_idx[:m], out_val[:m], out_nnz[:m], out_sweeps[:m],
                 resid, resid32, gram, bound, coef, state, touched, cand, active, heap_val,
-                heap_idx, gm, g_ws, w_ws, q_ws, uinfo, ulist, buf_a, buf_v, tail_at, tail_len,
-                tail_v, tail_ptr, checked, q0_ws, order_val, order_idx,
+                heap_idx, gm, g_ws, w_ws, q_ws, uinfo, unew, ulist, buf_a, buf_v, tail_at,
+                tail_len, tail_v, tail_ptr, checked, q0_ws, order_val, order_idx,
             )  # fmt: skip
             indices[chunk] = out_idx[:m]
             scores[chunk] = out_val[:m]
