@@ -273,7 +273,8 @@ def _enet_coordinate(c: float, diag: float, wk: float, l1: float, l2: float) -> 
 def _col_dot(lo: int, hi: int, t_indices: np.ndarray, t_data: np.ndarray, r: np.ndarray) -> float:
     """``sum_p t_data[p] * r[t_indices[p]]`` over ``lo <= p < hi`` (one column of X against a
     residual), in four independent sums: one sum waits on its previous add at every like,
-    four let the gathers overlap (about a third faster on the optimality checks)."""
+    four let the gathers overlap (2.5 instead of 3.9 ns per like in a benchmark of this loop
+    alone; within the whole kernel the difference is lost in the noise)."""
     d0 = 0.0
     d1 = 0.0
     d2 = 0.0
