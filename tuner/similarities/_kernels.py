@@ -331,7 +331,7 @@ def _extend_gram(
         unew: (n_users,) int16 zeroed scratch (a user's likes of new items; apart from uinfo,
             which then stays small enough for the L2 cache).
         ulist: (n_users + 1,) int32 scratch.
-        buf_a, buf_v: (>= likes of W + 4) int16 positions / float32 values of the users' lists.
+        buf_a, buf_v: (>= likes of W) int16 positions / float32 values of the users' lists.
         tail_at, tail_len, tail_v: (>= likes of W) int32 / int32 / float32: per like with
             something to add, the start and length of that stretch and the like's value,
             grouped by item.
@@ -379,10 +379,6 @@ def _extend_gram(
         uinfo[u, 0] = 0
         uinfo[u, 1] = 0
         unew[u] = 0
-    # the list ends are padded: the pair loop below reads up to three entries past a stretch
-    for i in range(total, total + 4):
-        buf_a[i] = 0
-        buf_v[i] = 0.0
     for a in range(s):
         row = g2[a]
         if a < s_old:
@@ -520,7 +516,7 @@ def slim_topk(
         g_ws, w_ws, q_ws: (n_blocks, cap) float64 scratch (G[W, j], w[W], G[W, W] w[W]).
         uinfo: (n_blocks, n_users, 2) int32 zeroed scratch; unew: (n_blocks, n_users) int16
             zeroed scratch; ulist: (n_blocks, n_users + 1).
-        buf_a, buf_v: (n_blocks, nnz(X) + 4) int16 / float32 scratch.
+        buf_a, buf_v: (n_blocks, nnz(X)) int16 / float32 scratch.
         tail_at, tail_len, tail_v: (n_blocks, nnz(X)) int32 / int32 / float32 scratch.
         tail_ptr: (n_blocks, cap + 1) int32 scratch.
         checked: (n_blocks, n_items) float64 scratch (the last exact c_k of a candidate, minus

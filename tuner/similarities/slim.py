@@ -126,9 +126,8 @@ def slim_neighbors(
         unew = np.zeros((blocks, n_users), dtype=np.int16)
         ulist = np.zeros((blocks, n_users + 1), dtype=np.int32)
         likes = max(x.nnz, 1)
-        # the users' lists are padded: the Gram pair loop reads a few entries past a stretch
-        buf_a = np.zeros((blocks, likes + 4), dtype=np.int16)
-        buf_v = np.zeros((blocks, likes + 4), dtype=np.float32)
+        buf_a = np.zeros((blocks, likes), dtype=np.int16)
+        buf_v = np.zeros((blocks, likes), dtype=np.float32)
         tail_at = np.zeros((blocks, likes), dtype=np.int32)
         tail_len = np.zeros((blocks, likes), dtype=np.int32)
         tail_v = np.zeros((blocks, likes), dtype=np.float32)
