@@ -292,6 +292,19 @@ def _col_dot(lo: int, hi: int, t_indices: np.ndarray, t_data: np.ndarray, r: np.
     return (d0 + d1) + (d2 + d3)
 
 
+@njit(cache=True, inline="always")
+def _zero_on_users(
+    v: np.ndarray, j: int, al: np.ndarray, n: int, t_indptr: np.ndarray, t_indices: np.ndarray
+) -> None:
+    """Zero the per-user vector ``v`` on the users of item j and of the items ``al[:n]``."""
+    for p in range(t_indptr[j], t_indptr[j + 1]):
+        v[t_indices[p]] = 0.0
+    for t in range(n):
+        k = al[t]
+        for p in range(t_indptr[k], t_indptr[k + 1]):
+            v[t_indices[p]] = 0.0
+
+
 @njit(cache=True)
 def _extend_gram(
     al: np.ndarray,
@@ -742,20 +755,11 @@ def slim_topk(
 
             # reset the scratch: the residuals are non-zero only on users of j and of W (the
             # float64 one only if the fallback ran)
-            for p in range(t_indptr[j], t_indptr[j + 1]):
-                r32[t_indices[p]] = 0.0
-            for t in range(n_active):
-                k = al[t]
-                for p in range(t_indptr[k], t_indptr[k + 1]):
-                    r32[t_indices[p]] = 0.0
-                w[k] = 0.0
+            _zero_on_users(r32, j, al, n_active, t_indptr, t_indices)
             if not dense:
-                for p in range(t_indptr[j], t_indptr[j + 1]):
-                    r[t_indices[p]] = 0.0
-                for t in range(n_active):
-                    k = al[t]
-                    for p in range(t_indptr[k], t_indptr[k + 1]):
-                        r[t_indices[p]] = 0.0
+                _zero_on_users(r, j, al, n_active, t_indptr, t_indices)
+            for t in range(n_active):
+                w[al[t]] = 0.0
             for t in range(n_touched):
                 k = tl[t]
                 g[k] = 0.0
