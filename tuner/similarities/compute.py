@@ -156,10 +156,10 @@ def compute_all(
     started = time.perf_counter()
     references["popularity"] = popularity_baseline(x, x, data.test, k=eval_k).as_dict()
     neighbors: dict[str, Neighbors] = {}
+    n_warm = int(warm.sum())
     for m in methods:
-        say(f"{m}: computing top-{top_k} neighbours of {int(warm.sum()):,} items ...")
+        say(f"{m}: computing top-{top_k} neighbours of {n_warm:,} items ...")
         t0 = time.perf_counter()
-        n_warm = int(warm.sum())
         if progress is not None and m in ("cosine", "slim"):
             progress(m, 0, n_warm)  # starts the method's clock (the first report ends a chunk)
         if m == "cosine":
