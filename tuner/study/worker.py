@@ -286,20 +286,18 @@ def _fail_orphaned_trials(
     try:
         from optuna.storages._rdb import models
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            session = backend.scoped_session()
-            try:
-                rows = (
-                    session.query(models.TrialModel.trial_id)
-                    .outerjoin(models.TrialHeartbeatModel)
-                    .filter(models.TrialModel.study_id == study._study_id)
-                    .filter(models.TrialModel.state == TrialState.RUNNING)
-                    .filter(models.TrialHeartbeatModel.trial_heartbeat_id.is_(None))
-                    .all()
-                )
-            finally:
-                session.close()
+        session = backend.scoped_session()
+        try:
+            rows = (
+                session.query(models.TrialModel.trial_id)
+                .outerjoin(models.TrialHeartbeatModel)
+                .filter(models.TrialModel.study_id == study._study_id)
+                .filter(models.TrialModel.state == TrialState.RUNNING)
+                .filter(models.TrialHeartbeatModel.trial_heartbeat_id.is_(None))
+                .all()
+            )
+        finally:
+            session.close()
     except (ImportError, AttributeError):  # pragma: no cover - another Optuna layout
         return
     now = time.monotonic()
