@@ -191,33 +191,35 @@ def test_slim_growing_working_set_gives_the_same_weights(
 
 
 @pytest.mark.parametrize("weighted", [False, True])
-def test_extend_gram_matches_dense_product_over_several_steps(weighted: bool) -> None:
+@pytest.mark.parametrize("n_users", [50, 5000])  # one radix pass over the users, or two
+def test_extend_gram_matches_dense_product_over_several_steps(
+    weighted: bool, n_users: int
+) -> None:
     """The Gram block grown step by step (old rows add only the new items' pairs) equals
     X[:, W].T @ X[:, W] after every step."""
-    x = random_likes(50, 30, 0.2, seed=11)
+    x = random_likes(n_users, 30, 0.1, seed=11)
     if weighted:
         x.data = np.random.default_rng(11).uniform(0.5, 2.0, x.nnz).astype(np.float32)
     xt = x.T.tocsr()
     xt.sort_indices()
     sq = np.asarray(x.multiply(x).sum(axis=0), dtype=np.float64).ravel()
     al = np.random.default_rng(12).permutation(30).astype(np.int32)
-    cap, n_users, likes = 30, x.shape[0], x.nnz
+    cap, likes = 30, x.nnz
+    user_bits = (n_users - 1).bit_length()
     g2 = np.full((cap, cap + 16), np.nan, dtype=np.float32)  # untouched entries stay NaN
-    uinfo = np.zeros((n_users, 2), dtype=np.int32)
-    unew = np.zeros(n_users, dtype=np.int16)
-    ulist = np.zeros(n_users + 1, dtype=np.int32)
-    buf_a = np.zeros(likes + 4, dtype=np.int16)
-    buf_v = np.zeros(likes + 4, dtype=np.float32)
-    tails = [np.zeros(likes, dtype=t) for t in (np.int32, np.int32, np.float32)]
-    tail_ptr = np.zeros(cap + 1, dtype=np.int32)
+    keys = [np.zeros(likes, dtype=np.int64) for _ in range(3)]
+    vals = [np.zeros(likes, dtype=np.float32) for _ in range(3)]
+    hist = np.zeros(2048, dtype=np.int64)
     dense = x.toarray().astype(np.float64)
-    s_old = 0
+    s_old = n_keys = 0
     for s in (1, 5, 12, 13, 30):
-        _kernels._extend_gram(
-            al, s_old, s, sq, xt.indptr, xt.indices, xt.data, g2, uinfo, unew, ulist, buf_a,
-            buf_v, *tails, tail_ptr,
+        n_keys = _kernels._extend_gram(
+            al, s_old, s, n_keys, sq, xt.indptr, xt.indices, xt.data, not weighted,
+            user_bits, g2, keys[0], vals[0], keys[1], vals[1], keys[2], vals[2], hist,
         )  # fmt: skip
         ref = dense[:, al[:s]].T @ dense[:, al[:s]]
         np.testing.assert_allclose(g2[:s, :s], ref, rtol=1e-5, atol=1e-5)
-        assert not uinfo.any() and not unew.any()  # the scratch is left zeroed for the next call
+        # the kept likes are those of the first s items, sorted by (user, position)
+        assert n_keys == (dense[:, al[:s]] > 0).sum()
+        assert np.all(np.diff(keys[0][:n_keys]) > 0)
         s_old = s

@@ -305,93 +305,144 @@ def _zero_on_users(
             v[t_indices[p]] = 0.0
 
 
+# a like of the working set as one sortable key: its user above, its position in W below
+# (positions are < 2**POS_BITS, so the Gram cap stays below 32768)
+POS_BITS = 15
+_POS_MASK = (1 << POS_BITS) - 1
+
+
+@njit(cache=True)
+def _sorted_new_likes(
+    al: np.ndarray,
+    s_old: int,
+    s: int,
+    t_indptr: np.ndarray,
+    t_indices: np.ndarray,
+    t_data: np.ndarray,
+    unit: bool,
+    user_bits: int,
+    ka: np.ndarray,
+    va: np.ndarray,
+    kb: np.ndarray,
+    vb: np.ndarray,
+    hist: np.ndarray,
+) -> tuple[int, bool]:
+    """Keys ``user << POS_BITS | position`` of the likes of the items ``al[s_old:s]``, sorted.
+
+    Made in order of position, then sorted stably by user in LSD radix passes (digits of at
+    most 11 bits: the counts stay in L1), so they come out ordered by (user, position).
+    Values follow their keys unless ``unit`` (every like 1).
+
+    Returns:
+        (number of keys, True if they ended in ``ka`` / ``va``, False if in ``kb`` / ``vb``).
+    """
+    n = 0
+    for a in range(s_old, s):
+        k = al[a]
+        for p in range(t_indptr[k], t_indptr[k + 1]):
+            ka[n] = (np.int64(t_indices[p]) << POS_BITS) | a
+            if not unit:
+                va[n] = t_data[p]
+            n += 1
+    passes = max(1, (user_bits + 10) // 11)
+    width = (user_bits + passes - 1) // passes
+    mask = (1 << width) - 1
+    in_a = True
+    for step in range(passes):
+        shift = POS_BITS + step * width
+        src_k, src_v, dst_k, dst_v = (ka, va, kb, vb) if in_a else (kb, vb, ka, va)
+        for d in range(mask + 1):
+            hist[d] = 0
+        for i in range(n):
+            hist[(src_k[i] >> shift) & mask] += 1
+        if n == 0 or hist[(src_k[0] >> shift) & mask] == n:
+            continue  # one digit value: the pass would not move anything
+        total = 0
+        for d in range(mask + 1):
+            c = hist[d]
+            hist[d] = total
+            total += c
+        for i in range(n):
+            key = src_k[i]
+            d = (key >> shift) & mask
+            pos = hist[d]
+            hist[d] = pos + 1
+            dst_k[pos] = key
+            if not unit:
+                dst_v[pos] = src_v[i]
+        in_a = not in_a
+    return n, in_a
+
+
 @njit(cache=True)
 def _extend_gram(
     al: np.ndarray,
     s_old: int,
     s: int,
+    n_keys: int,
     sq_norms: np.ndarray,
     t_indptr: np.ndarray,
     t_indices: np.ndarray,
     t_data: np.ndarray,
+    unit: bool,
+    user_bits: int,
     g2: np.ndarray,
-    uinfo: np.ndarray,
-    unew: np.ndarray,
-    ulist: np.ndarray,
-    buf_a: np.ndarray,
-    buf_v: np.ndarray,
-    tail_at: np.ndarray,
-    tail_len: np.ndarray,
-    tail_v: np.ndarray,
-    tail_ptr: np.ndarray,
-) -> None:
+    keys: np.ndarray,
+    vals: np.ndarray,
+    ka: np.ndarray,
+    va: np.ndarray,
+    kb: np.ndarray,
+    vb: np.ndarray,
+    hist: np.ndarray,
+) -> int:
     """Grow G[W, W] = X[:, W].T @ X[:, W] in ``g2[:s, :s]`` from the first ``s_old`` working-set
     items (already there) to the first ``s``.
 
-    The likes of W are regrouped by user (a counting sort: each user's list comes out sorted by
-    working-set position, so the new items come last). Every like of item a then knows the
-    stretch of its user's list that row a must add: for a new item everything after it (each
-    pair once, the upper triangle), for an old item the user's new items. Likes with nothing to
-    add, such as a user's only working-set like, cost nothing past the sort. The diagonal is the
-    squared column norm; the lower triangle is a tiled mirror. Old entries stay in place: the
-    block has a fixed row stride.
+    ``keys[:n_keys]`` holds the likes of the first ``s_old`` items as (user, position) keys in
+    sorted order (see :func:`_sorted_new_likes`); the new items' likes are radix-sorted and
+    merged in from the back, so each user's likes of W form one run, ordered by position with
+    the new items last. A run adds its pairs with a new item to the rows of its earlier
+    likes (each pair once, the upper triangle); runs without a new like cost a scan. The
+    diagonal is the squared column norm; the lower triangle is a tiled mirror. Old entries
+    stay in place: the block has a fixed row stride.
+
+    This replaced a counting sort over all users: its per-user counters were read at random
+    (a cache miss per like) and it re-sorted the old items' likes every round.
 
     Args:
         al: working-set items in position order.
+        n_keys: number of keys of the first ``s_old`` items in ``keys`` (0 when s_old = 0).
+        unit: every like is 1 (values are neither read nor kept).
+        user_bits: bits of the largest user index (>= 1).
         g2: (cap, stride) float32 block, stride > cap (padded so that the rows of a tile do not
             all fall into the same cache set).
-        uinfo: (n_users, 2) int32 zeroed scratch (end of a user's list, fill cursor).
-        unew: (n_users,) int16 zeroed scratch (a user's likes of new items; apart from uinfo,
-            which then stays small enough for the L2 cache).
-        ulist: (n_users + 1,) int32 scratch.
-        buf_a, buf_v: (>= likes of W) int16 positions / float32 values of the users' lists.
-        tail_at, tail_len, tail_v: (>= likes of W) int32 / int32 / float32: per like with
-            something to add, the start and length of that stretch and the like's value,
-            grouped by item.
-        tail_ptr: (>= cap + 1) int32: item a's stretches are ``tail_ptr[a]:tail_ptr[a + 1]``.
+        keys, vals: (>= likes of W) int64 / float32, the sorted likes (kept between calls).
+        ka, va, kb, vb: (>= likes of the new items) int64 / float32 radix scratch.
+        hist: (>= 2048) int64 scratch.
+
+    Returns:
+        The number of keys of the first ``s`` items (the next call's ``n_keys``).
     """
-    # counting sort of the likes of W by user
-    nu = 0
-    for a in range(s):
-        k = al[a]
-        new = a >= s_old
-        for p in range(t_indptr[k], t_indptr[k + 1]):
-            u = t_indices[p]
-            c = uinfo[u, 0]
-            ulist[nu] = u  # branch-free: kept only when the user is new
-            nu += c == 0
-            uinfo[u, 0] = c + 1
-            unew[u] += new
-    total = 0
-    for t in range(nu):
-        u = ulist[t]
-        uinfo[u, 1] = total
-        total += uinfo[u, 0]
-        uinfo[u, 0] = total
-    # fill; the stretches to add are listed per item in the order of W
-    n_tails = 0
-    for a in range(s):
-        tail_ptr[a] = n_tails
-        k = al[a]
-        old = a < s_old
-        for p in range(t_indptr[k], t_indptr[k + 1]):
-            u = t_indices[p]
-            slot = uinfo[u, 1]
-            uinfo[u, 1] = slot + 1
-            buf_a[slot] = a
-            buf_v[slot] = t_data[p]
-            end = uinfo[u, 0]
-            m = unew[u] if old else end - slot - 1
-            tail_at[n_tails] = end - m  # branch-free: kept only when there is something to add
-            tail_len[n_tails] = m
-            tail_v[n_tails] = t_data[p]
-            n_tails += m > 0
-    tail_ptr[s] = n_tails
-    for t in range(nu):
-        u = ulist[t]
-        uinfo[u, 0] = 0
-        uinfo[u, 1] = 0
-        unew[u] = 0
+    n_new, in_a = _sorted_new_likes(
+        al, s_old, s, t_indptr, t_indices, t_data, unit, user_bits, ka, va, kb, vb, hist
+    )
+    nk, nv = (ka, va) if in_a else (kb, vb)
+    # merge from the back: an old key moves only to a slot at or past its own
+    i = n_keys - 1
+    o = n_keys + n_new - 1
+    for t in range(n_new - 1, -1, -1):
+        key = nk[t]
+        while i >= 0 and keys[i] > key:
+            keys[o] = keys[i]
+            if not unit:
+                vals[o] = vals[i]
+            i -= 1
+            o -= 1
+        keys[o] = key
+        if not unit:
+            vals[o] = nv[t]
+        o -= 1
+    total = n_keys + n_new
     for a in range(s):
         row = g2[a]
         if a < s_old:
@@ -401,11 +452,27 @@ def _extend_gram(
             for b in range(a + 1, s):
                 row[b] = 0.0
             row[a] = sq_norms[al[a]]
-        for q in range(tail_ptr[a], tail_ptr[a + 1]):
-            i0 = tail_at[q]
-            va = tail_v[q]
-            for i in range(i0, i0 + tail_len[q]):
-                row[buf_a[i]] += va * buf_v[i]
+    p = 0
+    while p < total:
+        user = keys[p] >> POS_BITS
+        q = p + 1
+        while q < total and (keys[q] >> POS_BITS) == user:
+            q += 1
+        # the run's new likes are keys[f:q]
+        f = q
+        while f > p and (keys[f - 1] & _POS_MASK) >= s_old:
+            f -= 1
+        if f < q and q - p >= 2:
+            for i1 in range(p, q - 1):
+                row = g2[keys[i1] & _POS_MASK]
+                if unit:
+                    for i2 in range(max(i1 + 1, f), q):
+                        row[keys[i2] & _POS_MASK] += 1.0
+                else:
+                    v1 = vals[i1]
+                    for i2 in range(max(i1 + 1, f), q):
+                        row[keys[i2] & _POS_MASK] += v1 * vals[i2]
+        p = q
     # mirror the new upper entries into the lower triangle, in cache-sized tiles
     tile = 64
     for a0 in range(0, s, tile):
@@ -416,6 +483,7 @@ def _extend_gram(
                 rb = g2[b]
                 for a in range(a0, min(a1, b)):
                     rb[a] = g2[a, b]
+    return total
 
 
 @njit(parallel=True, fastmath=True, cache=True)
@@ -453,15 +521,15 @@ def slim_topk(
     g_ws: np.ndarray,
     w_ws: np.ndarray,
     q_ws: np.ndarray,
-    uinfo: np.ndarray,
-    unew: np.ndarray,
-    ulist: np.ndarray,
-    buf_a: np.ndarray,
-    buf_v: np.ndarray,
-    tail_at: np.ndarray,
-    tail_len: np.ndarray,
-    tail_v: np.ndarray,
-    tail_ptr: np.ndarray,
+    unit: bool,
+    user_bits: int,
+    ws_keys: np.ndarray,
+    ws_vals: np.ndarray,
+    keys_a: np.ndarray,
+    vals_a: np.ndarray,
+    keys_b: np.ndarray,
+    vals_b: np.ndarray,
+    hist: np.ndarray,
     checked: np.ndarray,
     q0_ws: np.ndarray,
     order_val: np.ndarray,
@@ -527,11 +595,10 @@ def slim_topk(
         gm: (n_blocks, cap, stride) float32 scratch for G[W, W] (cap = largest working set,
             stride > cap).
         g_ws, w_ws, q_ws: (n_blocks, cap) float64 scratch (G[W, j], w[W], G[W, W] w[W]).
-        uinfo: (n_blocks, n_users, 2) int32 zeroed scratch; unew: (n_blocks, n_users) int16
-            zeroed scratch; ulist: (n_blocks, n_users + 1).
-        buf_a, buf_v: (n_blocks, nnz(X)) int16 / float32 scratch.
-        tail_at, tail_len, tail_v: (n_blocks, nnz(X)) int32 / int32 / float32 scratch.
-        tail_ptr: (n_blocks, cap + 1) int32 scratch.
+        unit: every like is 1; user_bits: bits of the largest user index.
+        ws_keys, ws_vals, keys_a, vals_a, keys_b, vals_b: (n_blocks, nnz(X)) int64 / float32
+            scratch (the working set's likes, sorted by user, and the radix sort's buffers).
+        hist: (n_blocks, 2048) int64 scratch.
         checked: (n_blocks, n_items) float64 scratch (the last exact c_k of a candidate, minus
             ``||x_k||`` times the drift so far).
         q0_ws: (n_blocks, cap) float64 scratch (G[W, W] w at the start of a round's sweeps).
@@ -596,14 +663,15 @@ def slim_topk(
             # the start (meaningful only while dense: the fallback does not track it)
             drift = 0.0
             s_built = 0  # rows and columns of G[W, W] already in gm
+            n_keys = 0  # their likes, sorted by user, in ws_keys[b]
             dense = True  # False once W outgrew gm: sweeps on the float64 residual r
             while n_active > 0:
                 if dense and n_active <= cap:
                     s = n_active
-                    _extend_gram(
-                        al, s_built, s, sq_norms, t_indptr, t_indices, t_data, gm[b],
-                        uinfo[b], unew[b], ulist[b], buf_a[b], buf_v[b], tail_at[b],
-                        tail_len[b], tail_v[b], tail_ptr[b],
+                    n_keys = _extend_gram(
+                        al, s_built, s, n_keys, sq_norms, t_indptr, t_indices, t_data, unit,
+                        user_bits, gm[b], ws_keys[b], ws_vals[b], keys_a[b], vals_a[b], keys_b[b],
+                        vals_b[b], hist[b],
                     )  # fmt: skip
                     s_built = s
                     gmb = gm[b]

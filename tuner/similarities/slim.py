@@ -30,8 +30,8 @@ DEFAULT_L1_RATIO = 0.15
 # 128 or 640 growth, or growth by |W| / 2 instead of |W|, are slower
 INIT_WORKING_SET = 96
 WORKING_SET_GROWTH = 256
-# largest working set solved on a dense Gram block (float32: 64 MB per thread; at most 32767,
-# positions are int16); larger ones fall back to sweeps on the residual
+# largest working set solved on a dense Gram block (float32: 64 MB per thread; at most 32767:
+# positions take 15 bits of a sort key); larger ones fall back to sweeps on the residual
 GRAM_CAP = 4096
 
 
@@ -87,7 +87,8 @@ def slim_neighbors(
     # likes (every entry 1): the kernel reads the values from one broadcast element, which
     # stays in L1, instead of a second stream beside the indices (the column walks are bound
     # by memory latency; this saves about a tenth of the time)
-    if x.nnz and x.data.min() == 1.0 and x.data.max() == 1.0:
+    unit = bool(x.nnz and x.data.min() == 1.0 and x.data.max() == 1.0)
+    if unit:
         data = t_data = np.broadcast_to(np.float32(1.0), x.data.shape)
     else:
         data, t_data = x.data, xt.data
@@ -122,16 +123,14 @@ def slim_neighbors(
         g_ws = np.zeros((blocks, cap), dtype=np.float64)
         w_ws = np.zeros((blocks, cap), dtype=np.float64)
         q_ws = np.zeros((blocks, cap), dtype=np.float64)
-        uinfo = np.zeros((blocks, n_users, 2), dtype=np.int32)
-        unew = np.zeros((blocks, n_users), dtype=np.int16)
-        ulist = np.zeros((blocks, n_users + 1), dtype=np.int32)
+        # the working set's likes as sorted (user, position) keys, and the radix buffers (the
+        # values only for weighted data); pages are touched only as far as a working set's
+        # likes reach
         likes = max(x.nnz, 1)
-        buf_a = np.zeros((blocks, likes), dtype=np.int16)
-        buf_v = np.zeros((blocks, likes), dtype=np.float32)
-        tail_at = np.zeros((blocks, likes), dtype=np.int32)
-        tail_len = np.zeros((blocks, likes), dtype=np.int32)
-        tail_v = np.zeros((blocks, likes), dtype=np.float32)
-        tail_ptr = np.zeros((blocks, cap + 1), dtype=np.int32)
+        keys = [np.zeros((blocks, likes), dtype=np.int64) for _ in range(3)]
+        vals = [np.zeros((blocks, likes if not unit else 1), dtype=np.float32) for _ in range(3)]
+        hist = np.zeros((blocks, 2048), dtype=np.int64)
+        user_bits = max(1, int(n_users - 1).bit_length())
         checked = np.zeros((blocks, n_items), dtype=np.float64)
         q0_ws = np.zeros((blocks, cap), dtype=np.float64)
         order_val = np.zeros((blocks, n_items), dtype=np.float32)
@@ -153,8 +152,8 @@ def slim_neighbors(
                 l1, l2, float(tol), int(max_iter), init, grow, chunk,
                 out_idx[:m], out_val[:m], out_nnz[:m], out_sweeps[:m],
                 resid, resid32, gram, bound, coef, state, touched, cand, active, heap_val,
-                heap_idx, gm, g_ws, w_ws, q_ws, uinfo, unew, ulist, buf_a, buf_v, tail_at,
-                tail_len, tail_v, tail_ptr, checked, q0_ws, order_val, order_idx,
+                heap_idx, gm, g_ws, w_ws, q_ws, unit, user_bits, keys[0], vals[0], keys[1],
+                vals[1], keys[2], vals[2], hist, checked, q0_ws, order_val, order_idx,
             )  # fmt: skip
             indices[chunk] = out_idx[:m]
             scores[chunk] = out_val[:m]
