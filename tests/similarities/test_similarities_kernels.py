@@ -223,3 +223,20 @@ def test_extend_gram_matches_dense_product_over_several_steps(
         assert n_keys == (dense[:, al[:s]] > 0).sum()
         assert np.all(np.diff(keys[0][:n_keys]) > 0)
         s_old = s
+
+
+def test_bucket_order_sorts_by_decreasing_value_to_an_eighth_of_an_octave() -> None:
+    """SLIM checks candidates in this order; a later one may exceed an earlier one by less
+    than 12.5% (the same bucket), never more, and every candidate comes exactly once."""
+    rng = np.random.default_rng(13)
+    n = 5000
+    vals = np.zeros(n + 7, dtype=np.float32)  # longer than n: only vals[:n] is ordered
+    vals[:n] = np.exp(rng.normal(0.0, 6.0, n))
+    vals[:10] = 1e-30  # the floor SLIM gives bounds a little under l1
+    out = np.full(n + 7, -1, dtype=np.int32)
+    _kernels._bucket_order(vals, n, np.zeros(2048, dtype=np.int64), out)
+    np.testing.assert_array_equal(np.sort(out[:n]), np.arange(n))
+    got = vals[out[:n]].astype(np.float64)
+    assert np.all(got[1:] < got[:-1] * 1.125)
+    assert np.all(got[1:] < np.maximum.accumulate(got)[:-1] * 1.125)
+    assert (out[n:] == -1).all()

@@ -486,6 +486,41 @@ def _extend_gram(
     return total
 
 
+@njit(cache=True)
+def _bucket_order(vals: np.ndarray, n: int, hist: np.ndarray, out: np.ndarray) -> None:
+    """Order ``vals[:n]`` (positive float32) by decreasing value into ``out[:n]``, to 1/8 of an
+    octave: a counting sort on the top 11 bits of the floats (sign, exponent and 3 bits of the
+    mantissa; for positive floats the bits order as the values do). A value's bucket spans
+    [lo, 1.125 lo); order within a bucket is arbitrary. O(n) where a heap sort of the
+    candidates took a tenth of SLIM's time.
+
+    Args:
+        vals: (>= n,) float32, contiguous, every value > 0.
+        hist: (>= 2048,) int64 scratch.
+        out: (>= n,) int32 output positions into vals.
+    """
+    bits = vals.view(np.int32)
+    lo = 2048
+    hi = -1
+    for t in range(n):
+        d = bits[t] >> 20
+        lo = min(lo, d)
+        hi = max(hi, d)
+    for d in range(hi - lo + 1):
+        hist[d] = 0
+    for t in range(n):
+        hist[hi - (bits[t] >> 20)] += 1
+    total = 0
+    for d in range(hi - lo + 1):
+        c = hist[d]
+        hist[d] = total
+        total += c
+    for t in range(n):
+        d = hi - (bits[t] >> 20)
+        out[hist[d]] = t
+        hist[d] += 1
+
+
 @njit(parallel=True, fastmath=True, cache=True)
 def slim_topk(
     indptr: np.ndarray,
@@ -534,6 +569,7 @@ def slim_topk(
     q0_ws: np.ndarray,
     order_val: np.ndarray,
     order_idx: np.ndarray,
+    order_pos: np.ndarray,
 ) -> None:
     """SLIM coefficients of each anchor item j, reduced to the top K by weight.
 
@@ -602,7 +638,8 @@ def slim_topk(
         checked: (n_blocks, n_items) float64 scratch (the last exact c_k of a candidate, minus
             ``||x_k||`` times the drift so far).
         q0_ws: (n_blocks, cap) float64 scratch (G[W, W] w at the start of a round's sweeps).
-        order_val, order_idx: (n_blocks, n_items) float32 / int32 scratch (candidates by bound).
+        order_val, order_idx, order_pos: (n_blocks, n_items) float32 / int32 / int32 scratch
+            (open candidates' bounds and items, and their order).
     """
     n_blocks = resid.shape[0]
     cap = gm.shape[1]
@@ -626,6 +663,7 @@ def slim_topk(
         ck = checked[b]
         ov = order_val[b]
         oi = order_idx[b]
+        op = order_pos[b]
         for a in range(b, m, n_blocks):
             j = anchors[a]
             # residual r = x_j; Gram column g = X^T x_j over the touched items
@@ -783,18 +821,25 @@ def slim_topk(
                             if ub_drift < l1 * (1.0 - 1e-4):
                                 continue
                             ub = min(ub, ub_drift)
-                        n_open = heap_offer(
-                            ov[:n_cand], oi[:n_cand], n_open, (ub - l1) / (sq_norms[k] + l2), k
-                        )
-                heap_finish(ov[:n_open], oi[:n_open], n_open)
+                        # (> 0 for the bucket order; the drift bound's margin may leave
+                        # ub a little below l1)
+                        ov[n_open] = max((ub - l1) / (sq_norms[k] + l2), 1e-30)
+                        oi[n_open] = k
+                        n_open += 1
+                _bucket_order(ov, n_open, hist[b], op)
                 added = 0
                 lim = min(max(grow, n_active), heap_val.shape[1])
                 hvl = heap_val[b, :lim]
                 hil = heap_idx[b, :lim]
                 for t in range(n_open):
-                    if added == lim and ov[t] * (1.0 + 1e-6) < hvl[0]:
-                        break
-                    k = oi[t]
+                    t2 = op[t]
+                    v = ov[t2]
+                    if added == lim and v * (1.0 + 1e-6) < hvl[0]:
+                        # a later candidate's bound is below its bucket's top, < 1.125 v
+                        if v * (1.125 * (1.0 + 1e-6)) < hvl[0]:
+                            break
+                        continue
+                    k = oi[t2]
                     dot = _col_dot(t_indptr[k], t_indptr[k + 1], t_indices, t_data, r32)
                     st[k] = 4
                     ck[k] = dot - np.sqrt(sq_norms[k]) * drift

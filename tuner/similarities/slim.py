@@ -135,6 +135,7 @@ def slim_neighbors(
         q0_ws = np.zeros((blocks, cap), dtype=np.float64)
         order_val = np.zeros((blocks, n_items), dtype=np.float32)
         order_idx = np.zeros((blocks, n_items), dtype=np.int32)
+        order_pos = np.zeros((blocks, n_items), dtype=np.int32)
         size = min(CHUNK, max(order.size, 1))
         out_idx = np.empty((size, k), dtype=np.int32)
         out_val = np.empty((size, k), dtype=np.float32)
@@ -153,7 +154,7 @@ def slim_neighbors(
                 out_idx[:m], out_val[:m], out_nnz[:m], out_sweeps[:m],
                 resid, resid32, gram, bound, coef, state, touched, cand, active, heap_val,
                 heap_idx, gm, g_ws, w_ws, q_ws, unit, user_bits, keys[0], vals[0], keys[1],
-                vals[1], keys[2], vals[2], hist, checked, q0_ws, order_val, order_idx,
+                vals[1], keys[2], vals[2], hist, checked, q0_ws, order_val, order_idx, order_pos,
             )  # fmt: skip
             indices[chunk] = out_idx[:m]
             scores[chunk] = out_val[:m]
