@@ -602,10 +602,11 @@ def slim_topk(
       gradient moved by at most ``||x_k|| * ||X dw||`` (Cauchy-Schwarz), and ``||X dw||^2 =
       dw . G[W, W] dw`` comes from the sweeps' running ``G[W, W] w`` for free, so a candidate
       whose ``c_k`` plus that drift stays below l1 needs no new dot product;
-    * the candidates left are checked by decreasing upper bound of their one-step value; once
-      a round has its quota of violators, the first candidate whose bound falls below the
-      weakest one kept ends the round's checks (they cannot displace it). The last round, with
-      no violator, checks them all.
+    * the candidates left are checked by decreasing upper bound of their one-step value (to
+      1/8 of an octave, :func:`_bucket_order`); once a round has its quota of violators, a
+      candidate whose bound is below the weakest one kept is skipped (it cannot displace it),
+      and one whose bound is below it by more than the order's resolution ends the round's
+      checks. The last round, with no violator, checks them all.
 
     Args:
         indptr, indices, data: CSR of X, (n_users, n_items), weights > 0.
