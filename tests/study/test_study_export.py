@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def test_export_files_agree_with_the_storage(
 
     figures = sorted(p.name for p in (out / "figures").glob("*.html"))
     expected = ["intermediate_values", "optimization_history", "parallel_coordinate"]
-    if counts.complete >= 2:
+    if complete["value"].nunique() >= 2:  # importances need two different scores
         expected.append("param_importances")
     assert figures == sorted(f"{name}.html" for name in expected)
     assert (out / "keep.txt").is_file()
@@ -71,6 +72,23 @@ def test_importances_are_skipped_below_two_complete_trials(
     names = {p.name for p in (tmp_path / "o" / "figures").glob("*.html")}
     assert "param_importances.html" not in names
     assert "optimization_history.html" in names
+
+
+def test_importances_are_skipped_when_every_trial_scored_the_same(tmp_path: Path) -> None:
+    """Optuna would draw equal bars (and warn); a figure that says nothing is left out."""
+    from tuner.study.export import write_figures
+
+    study = optuna.create_study(direction="maximize")
+    for x in (0.1, 0.5, 0.9):
+        study.enqueue_trial({"x": x})
+    study.optimize(lambda t: 0.0 * t.suggest_float("x", 0.0, 1.0), n_trials=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        names = write_figures(study, tmp_path / "figs")
+    assert "param_importances.html" not in names
+    assert "optimization_history.html" in names
+    study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=3)
+    assert "param_importances.html" in write_figures(study, tmp_path / "figs2")
 
 
 def test_export_refuses_other_data(

@@ -176,13 +176,15 @@ def export_study(
 def write_figures(study: optuna.Study, out: Path) -> list[str]:
     """Optuna's plotly figures as HTML (plotly.js once, beside them). Returns the file names.
 
-    Parameter importances need two complete trials with varying parameters; otherwise that
-    figure is skipped.
+    Parameter importances need two complete trials with varying parameters and different
+    values (with one value for all, every importance is the same, which says nothing);
+    otherwise that figure is skipped.
     """
     import optuna.visualization as vis
     from optuna.trial import TrialState
 
-    n_complete = len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    n_values = len({t.value for t in complete})
     makers = {
         "optimization_history": vis.plot_optimization_history,
         "intermediate_values": vis.plot_intermediate_values,
@@ -192,7 +194,7 @@ def write_figures(study: optuna.Study, out: Path) -> list[str]:
     written: list[str] = []
     with atomic_dir(out) as tmp:
         for name, make in makers.items():
-            if name == "param_importances" and n_complete < 2:
+            if name == "param_importances" and n_values < 2:
                 continue
             try:
                 fig = make(study)
