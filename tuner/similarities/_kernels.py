@@ -462,7 +462,7 @@ def _extend_gram(
         f = q
         while f > p and (keys[f - 1] & _POS_MASK) >= s_old:
             f -= 1
-        if f < q and q - p >= 2:
+        if f < q:
             for i1 in range(p, q - 1):
                 row = g2[keys[i1] & _POS_MASK]
                 if unit:
@@ -486,6 +486,12 @@ def _extend_gram(
     return total
 
 
+# _bucket_order keeps the top 11 bits of a float32 (sign, exponent, 3 bits of the mantissa):
+# 8 buckets an octave, each spanning [lo, at most 1.125 lo)
+_BUCKET_SHIFT = 20
+_BUCKET_SPAN = 1.125
+
+
 @njit(cache=True)
 def _bucket_order(vals: np.ndarray, n: int, hist: np.ndarray, out: np.ndarray) -> None:
     """Order ``vals[:n]`` (positive float32) by decreasing value into ``out[:n]``, to 1/8 of an
@@ -503,20 +509,20 @@ def _bucket_order(vals: np.ndarray, n: int, hist: np.ndarray, out: np.ndarray) -
     lo = 2048
     hi = -1
     for t in range(n):
-        d = bits[t] >> 20
+        d = bits[t] >> _BUCKET_SHIFT
         lo = min(lo, d)
         hi = max(hi, d)
     for d in range(hi - lo + 1):
         hist[d] = 0
     for t in range(n):
-        hist[hi - (bits[t] >> 20)] += 1
+        hist[hi - (bits[t] >> _BUCKET_SHIFT)] += 1
     total = 0
     for d in range(hi - lo + 1):
         c = hist[d]
         hist[d] = total
         total += c
     for t in range(n):
-        d = hi - (bits[t] >> 20)
+        d = hi - (bits[t] >> _BUCKET_SHIFT)
         out[hist[d]] = t
         hist[d] += 1
 
@@ -836,8 +842,8 @@ def slim_topk(
                     t2 = op[t]
                     v = ov[t2]
                     if added == lim and v * (1.0 + 1e-6) < hvl[0]:
-                        # a later candidate's bound is below its bucket's top, < 1.125 v
-                        if v * (1.125 * (1.0 + 1e-6)) < hvl[0]:
+                        # a later candidate's bound is below its bucket's top, < span x v
+                        if v * (_BUCKET_SPAN * (1.0 + 1e-6)) < hvl[0]:
                             break
                         continue
                     k = oi[t2]
