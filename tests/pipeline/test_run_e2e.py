@@ -113,7 +113,9 @@ def test_run_end_to_end_on_postgres(tuner_home: Path, postgres_url: str) -> None
 
 @pytest.mark.slow
 def test_interrupted_run_resumes_with_earlier_trials_intact(tuner_home: Path) -> None:
-    budget = 6
+    # a trial at this scale takes 0.1-0.3 s: with a budget of 6 the study could end between
+    # seeing two finished trials and the Ctrl-C, which then hit the export instead
+    budget = 60
     argv = [sys.executable, "-m", "tuner", "run", "--scale", "0.02", "--name", "ctrlc",
             "--models", "ials", "--no-similarities", "--n-trials", str(budget)]
     env = {**os.environ, "TUNER_HOME": str(tuner_home)}
