@@ -240,3 +240,49 @@ def test_bucket_order_sorts_by_decreasing_value_to_an_eighth_of_an_octave() -> N
     assert np.all(got[1:] < got[:-1] * 1.125)
     assert np.all(got[1:] < np.maximum.accumulate(got)[:-1] * 1.125)
     assert (out[n:] == -1).all()
+
+
+def test_col_dot_until_stops_only_below_the_threshold() -> None:
+    """The SLIM checks walk a column against a residual that is <= 0 there: the walk may end
+    once the value is <= stop (the rest can only lower it), and then returns an upper bound."""
+    rng = np.random.default_rng(14)
+    r = -rng.random(500).astype(np.float32)
+    t_indices = np.sort(rng.choice(500, 300, replace=False)).astype(np.int32)
+    t_data = rng.uniform(0.5, 2.0, 300).astype(np.float32)
+    exact = 5.0 + float(np.dot(t_data.astype(np.float64), r[t_indices]))
+    for lo, hi in [(0, 300), (7, 250), (0, 15), (3, 3)]:
+        want = 5.0 + float(np.dot(t_data[lo:hi].astype(np.float64), r[t_indices[lo:hi]]))
+        value, full = _kernels._col_dot_until(lo, hi, t_indices, t_data, r, 5.0, -1e9)
+        assert full and value == pytest.approx(want, rel=1e-6, abs=1e-6)
+    stops = 0
+    for stop in np.linspace(exact - 1.0, 5.0, 40):
+        value, full = _kernels._col_dot_until(0, 300, t_indices, t_data, r, 5.0, stop)
+        if full:
+            assert value == pytest.approx(exact, rel=1e-6)
+        else:
+            stops += 1
+            assert exact - 1e-4 <= value <= stop + 1e-9  # an upper bound, already low enough
+    assert stops > 30  # most thresholds above the final value end the walk early
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_slim_with_long_columns_matches_numpy_reference(
+    monkeypatch: pytest.MonkeyPatch, weighted: bool
+) -> None:
+    """Columns of many likes, so that the optimality checks end walks early, over several
+    rounds of a growing working set: the same optimum as the reference."""
+    import tuner.similarities.slim as slim_module
+
+    x = random_likes(500, 50, 0.2, seed=15)
+    if weighted:
+        x.data = np.random.default_rng(15).uniform(0.5, 3.0, x.nnz).astype(np.float32)
+    assert np.median(np.diff(x.tocsc().indptr)) > 32
+    alpha, l1_ratio = 1e-2, 0.3  # (at 1e-3 some items need more than 10,000 sweeps)
+    monkeypatch.setattr(slim_module, "INIT_WORKING_SET", 2)
+    monkeypatch.setattr(slim_module, "WORKING_SET_GROWTH", 2)
+    nb = slim_neighbors(x, alpha=alpha, l1_ratio=l1_ratio, top_k=49, tol=1e-10, max_iter=10_000)
+    assert nb.info["n_not_converged"] == 0
+    ref = _kernels.slim_reference(x.toarray(), alpha, l1_ratio)
+    np.testing.assert_allclose(nb.to_csr().toarray().T, ref, atol=1e-5)
+    np.testing.assert_array_equal(nb.n_nonzero, (ref > 0).sum(axis=0))
+    assert (nb.n_nonzero > 2).mean() > 0.5

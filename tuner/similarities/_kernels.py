@@ -270,26 +270,43 @@ def _enet_coordinate(c: float, diag: float, wk: float, l1: float, l2: float) -> 
 
 
 @njit(cache=True, inline="always")
-def _col_dot(lo: int, hi: int, t_indices: np.ndarray, t_data: np.ndarray, r: np.ndarray) -> float:
-    """``sum_p t_data[p] * r[t_indices[p]]`` over ``lo <= p < hi`` (one column of X against a
-    residual), in four independent sums: one sum waits on its previous add at every like,
-    four let the gathers overlap (2.5 instead of 3.9 ns per like in a benchmark of this loop
-    alone; within the whole kernel the difference is lost in the noise)."""
+def _col_dot_until(
+    lo: int,
+    hi: int,
+    t_indices: np.ndarray,
+    t_data: np.ndarray,
+    r: np.ndarray,
+    base: float,
+    stop: float,
+) -> tuple[float, bool]:
+    """``base + sum_p t_data[p] * r[t_indices[p]]`` over ``lo <= p < hi`` (one column of X
+    against a residual that is <= 0 there), ended early once the running value is <= ``stop``:
+    the rest can only lower it. Looked at every 16 likes; four independent sums, because one
+    sum waits on its previous add at every like and four let the gathers overlap (2.5 instead
+    of 3.9 ns per like in a benchmark of this loop alone).
+
+    Returns:
+        (the value, or the running value when it stopped early (an upper bound); True if
+        every term was added).
+    """
     d0 = 0.0
     d1 = 0.0
     d2 = 0.0
     d3 = 0.0
     p = lo
-    while p + 4 <= hi:
-        d0 += t_data[p] * r[t_indices[p]]
-        d1 += t_data[p + 1] * r[t_indices[p + 1]]
-        d2 += t_data[p + 2] * r[t_indices[p + 2]]
-        d3 += t_data[p + 3] * r[t_indices[p + 3]]
-        p += 4
+    while p + 16 <= hi:
+        for _ in range(4):
+            d0 += t_data[p] * r[t_indices[p]]
+            d1 += t_data[p + 1] * r[t_indices[p + 1]]
+            d2 += t_data[p + 2] * r[t_indices[p + 2]]
+            d3 += t_data[p + 3] * r[t_indices[p + 3]]
+            p += 4
+        if base + ((d0 + d1) + (d2 + d3)) <= stop and p < hi:
+            return base + ((d0 + d1) + (d2 + d3)), False
     while p < hi:
         d0 += t_data[p] * r[t_indices[p]]
         p += 1
-    return (d0 + d1) + (d2 + d3)
+    return base + ((d0 + d1) + (d2 + d3)), True
 
 
 @njit(cache=True, inline="always")
@@ -576,6 +593,7 @@ def slim_topk(
     order_val: np.ndarray,
     order_idx: np.ndarray,
     order_pos: np.ndarray,
+    saved: np.ndarray,
 ) -> None:
     """SLIM coefficients of each anchor item j, reduced to the top K by weight.
 
@@ -612,7 +630,13 @@ def slim_topk(
       1/8 of an octave, :func:`_bucket_order`); once a round has its quota of violators, a
       candidate whose bound is below the weakest one kept is skipped (it cannot displace it),
       and one whose bound is below it by more than the order's resolution ends the round's
-      checks. The last round, with no violator, checks them all.
+      checks. The last round, with no violator, checks them all;
+    * an exact check starts from that bound and adds the terms of the users outside column j
+      (all <= 0), so its value only falls: the walk ends once it is <= l1 (no violator), or
+      once the quota is full and it cannot beat the weakest violator kept. The callers number
+      the users by decreasing activity, so the walks meet the heavy users, whose residuals
+      are the most negative, first (and the residuals they read most share cache lines):
+      about 1.25x faster on the whole, where the early end without that order was slower.
 
     Args:
         indptr, indices, data: CSR of X, (n_users, n_items), weights > 0.
@@ -647,6 +671,8 @@ def slim_topk(
         q0_ws: (n_blocks, cap) float64 scratch (G[W, W] w at the start of a round's sweeps).
         order_val, order_idx, order_pos: (n_blocks, n_items) float32 / int32 / int32 scratch
             (open candidates' bounds and items, and their order).
+        saved: (n_blocks, n_users) float32 scratch (the residual on the users of j during the
+            checks).
     """
     n_blocks = resid.shape[0]
     cap = gm.shape[1]
@@ -671,6 +697,7 @@ def slim_topk(
         ov = order_val[b]
         oi = order_idx[b]
         op = order_pos[b]
+        rj = saved[b]
         for a in range(b, m, n_blocks):
             j = anchors[a]
             # residual r = x_j; Gram column g = X^T x_j over the touched items
@@ -813,6 +840,13 @@ def slim_topk(
                     if ru != 0.0:
                         for q in range(indptr[u], indptr[u + 1]):
                             bd[indices[q]] += data[q] * ru
+                # the exact checks add the rest, over users outside column j, where r <= 0:
+                # zeroed there for the checks, the residual makes each dot product fall
+                # monotonically, and a walk may end once its value is low enough
+                for p in range(t_indptr[j], t_indptr[j + 1]):
+                    u = t_indices[p]
+                    rj[p - t_indptr[j]] = r32[u]
+                    r32[u] = 0.0
                 # only the strongest violators (by one-step value) join, at most doubling W:
                 # adding all of them let W grow to several times the final support, past the
                 # dense Gram cap
@@ -847,11 +881,21 @@ def slim_topk(
                             break
                         continue
                     k = oi[t2]
-                    dot = _col_dot(t_indptr[k], t_indptr[k + 1], t_indices, t_data, r32)
+                    # not a violator once the dot product is <= l1, and not a stronger one
+                    # than the weakest kept once the quota is full (a margin below l1, for a
+                    # value tight enough that the drift bound spares a re-check, was slower)
+                    stop = l1
+                    if added == lim:
+                        stop += hvl[0] * (sq_norms[k] + l2)
+                    dot, full = _col_dot_until(
+                        t_indptr[k], t_indptr[k + 1], t_indices, t_data, r32, bd[k], stop
+                    )
                     st[k] = 4
                     ck[k] = dot - np.sqrt(sq_norms[k]) * drift
-                    if dot > l1:
+                    if full and dot > l1:
                         added = heap_offer(hvl, hil, added, (dot - l1) / (sq_norms[k] + l2), k)
+                for p in range(t_indptr[j], t_indptr[j + 1]):
+                    r32[t_indices[p]] = rj[p - t_indptr[j]]
                 if added == 0:
                     break
                 for t in range(added):

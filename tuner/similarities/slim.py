@@ -80,6 +80,10 @@ def slim_neighbors(
     start = time.perf_counter()
     x = check_matrix(user_items)
     n_users, n_items = x.shape
+    # users renumbered by decreasing number of likes (no sum over users depends on their
+    # order): the kernel's optimality checks walk each column from its heaviest users, whose
+    # residuals are the most negative, and may stop early (see slim_topk)
+    x = x[np.argsort(-np.diff(x.indptr), kind="stable")]
     k = check_top_k(top_k, n_items)
     xt = x.T.tocsr()
     xt.sort_indices()
@@ -136,6 +140,7 @@ def slim_neighbors(
         order_val = np.zeros((blocks, n_items), dtype=np.float32)
         order_idx = np.zeros((blocks, n_items), dtype=np.int32)
         order_pos = np.zeros((blocks, n_items), dtype=np.int32)
+        saved = np.zeros((blocks, n_users), dtype=np.float32)
         size = min(CHUNK, max(order.size, 1))
         out_idx = np.empty((size, k), dtype=np.int32)
         out_val = np.empty((size, k), dtype=np.float32)
@@ -155,6 +160,7 @@ def slim_neighbors(
                 resid, resid32, gram, bound, coef, state, touched, cand, active, heap_val,
                 heap_idx, gm, g_ws, w_ws, q_ws, unit, user_bits, keys[0], vals[0], keys[1],
                 vals[1], keys[2], vals[2], hist, checked, q0_ws, order_val, order_idx, order_pos,
+                saved,
             )  # fmt: skip
             indices[chunk] = out_idx[:m]
             scores[chunk] = out_val[:m]
