@@ -286,3 +286,22 @@ def test_slim_with_long_columns_matches_numpy_reference(
     np.testing.assert_allclose(nb.to_csr().toarray().T, ref, atol=1e-5)
     np.testing.assert_array_equal(nb.n_nonzero, (ref > 0).sum(axis=0))
     assert (nb.n_nonzero > 2).mean() > 0.5
+
+
+def test_slim_counts_past_16_bits_keep_a_float_gram() -> None:
+    """Likes put co-occurrence counts into a 16-bit Gram block; an item with more likes than
+    that holds (65,535) must not wrap them."""
+    n_users = 70_000
+    rng = np.random.default_rng(16)
+    cols = [
+        np.ones(n_users, dtype=bool),
+        rng.random(n_users) < 0.97,
+        rng.random(n_users) < 0.6,
+        rng.random(n_users) < 0.3,
+    ]
+    x = sp.csr_matrix(np.stack(cols, axis=1).astype(np.float32))
+    assert x.sum(axis=0).max() > 65_535
+    alpha, l1_ratio = 1e-4, 0.15
+    nb = slim_neighbors(x, alpha=alpha, l1_ratio=l1_ratio, top_k=3, tol=1e-10, max_iter=100_000)
+    ref = _kernels.slim_reference(x.toarray(), alpha, l1_ratio)
+    np.testing.assert_allclose(nb.to_csr().toarray().T, ref, rtol=1e-4, atol=1e-6)

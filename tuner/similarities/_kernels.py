@@ -431,8 +431,8 @@ def _extend_gram(
         n_keys: number of keys of the first ``s_old`` items in ``keys`` (0 when s_old = 0).
         unit: every like is 1 (values are neither read nor kept).
         user_bits: bits of the largest user index (>= 1).
-        g2: (cap, stride) float32 block, stride > cap (padded so that the rows of a tile do not
-            all fall into the same cache set).
+        g2: (cap, stride) float32 block, or uint16 if ``unit`` and every count fits, stride >
+            cap (padded so that the rows of a tile do not all fall into the same cache set).
         keys, vals: (>= likes of W) int64 / float32, the sorted likes (kept between calls).
         ka, va, kb, vb: (>= likes of the new items) int64 / float32 radix scratch.
         hist: (>= 2048) int64 scratch.
@@ -484,7 +484,7 @@ def _extend_gram(
                 row = g2[keys[i1] & _POS_MASK]
                 if unit:
                     for i2 in range(max(i1 + 1, f), q):
-                        row[keys[i2] & _POS_MASK] += 1.0
+                        row[keys[i2] & _POS_MASK] += 1
                 else:
                     v1 = vals[i1]
                     for i2 in range(max(i1 + 1, f), q):
@@ -660,7 +660,7 @@ def slim_topk(
             one slot ahead); cand, active: (n_blocks, n_items) int32 scratch lists.
         heap_val, heap_idx: (n_blocks, >= max(init, grow, cap)) float32 / int32 scratch.
         gm: (n_blocks, cap, stride) float32 scratch for G[W, W] (cap = largest working set,
-            stride > cap).
+            stride > cap); uint16 for likes (``unit``) when no item has more than 65,535.
         g_ws, w_ws, q_ws: (n_blocks, cap) float64 scratch (G[W, j], w[W], G[W, W] w[W]).
         unit: every like is 1; user_bits: bits of the largest user index.
         ws_keys, ws_vals, keys_a, vals_a, keys_b, vals_b: (n_blocks, nnz(X)) int64 / float32
