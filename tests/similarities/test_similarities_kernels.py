@@ -190,13 +190,24 @@ def test_slim_growing_working_set_gives_the_same_weights(
     assert (nb.n_nonzero > init).mean() > 0.5
 
 
-@pytest.mark.parametrize("weighted", [False, True])
+# (weighted, key type, Gram type): SLIM's choices, 32-bit keys up to 131,072 users, 16-bit
+# counts for likes
+LAYOUTS = [
+    (False, np.int64, np.float32),
+    (False, np.uint32, np.float32),
+    (False, np.uint32, np.uint16),
+    (True, np.int64, np.float32),
+    (True, np.uint32, np.float32),
+]
+
+
+@pytest.mark.parametrize(("weighted", "key_type", "gram_type"), LAYOUTS)
 @pytest.mark.parametrize("n_users", [50, 5000])  # one radix pass over the users, or two
 def test_extend_gram_matches_dense_product_over_several_steps(
-    weighted: bool, n_users: int
+    weighted: bool, key_type: type, gram_type: type, n_users: int
 ) -> None:
     """The Gram block grown step by step (old rows add only the new items' pairs) equals
-    X[:, W].T @ X[:, W] after every step."""
+    X[:, W].T @ X[:, W] after every step, whatever the key and block types."""
     x = random_likes(n_users, 30, 0.1, seed=11)
     if weighted:
         x.data = np.random.default_rng(11).uniform(0.5, 2.0, x.nnz).astype(np.float32)
@@ -206,8 +217,8 @@ def test_extend_gram_matches_dense_product_over_several_steps(
     al = np.random.default_rng(12).permutation(30).astype(np.int32)
     cap, likes = 30, x.nnz
     user_bits = (n_users - 1).bit_length()
-    g2 = np.full((cap, cap + 16), np.nan, dtype=np.float32)  # untouched entries stay NaN
-    keys = [np.zeros(likes, dtype=np.int64) for _ in range(3)]
+    g2 = np.full((cap, cap + 16), 7777, dtype=gram_type)  # untouched entries stay 7777
+    keys = [np.zeros(likes, dtype=key_type) for _ in range(3)]
     vals = [np.zeros(likes, dtype=np.float32) for _ in range(3)]
     hist = np.zeros(2048, dtype=np.int64)
     dense = x.toarray().astype(np.float64)
@@ -218,10 +229,10 @@ def test_extend_gram_matches_dense_product_over_several_steps(
             user_bits, g2, keys[0], vals[0], keys[1], vals[1], keys[2], vals[2], hist,
         )  # fmt: skip
         ref = dense[:, al[:s]].T @ dense[:, al[:s]]
-        np.testing.assert_allclose(g2[:s, :s], ref, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(g2[:s, :s].astype(np.float64), ref, rtol=1e-5, atol=1e-5)
         # the kept likes are those of the first s items, sorted by (user, position)
         assert n_keys == (dense[:, al[:s]] > 0).sum()
-        assert np.all(np.diff(keys[0][:n_keys]) > 0)
+        assert np.all(np.diff(keys[0][:n_keys].astype(np.int64)) > 0)
         s_old = s
 
 
@@ -290,8 +301,9 @@ def test_slim_with_long_columns_matches_numpy_reference(
 
 def test_slim_counts_past_16_bits_keep_a_float_gram() -> None:
     """Likes put co-occurrence counts into a 16-bit Gram block; an item with more likes than
-    that holds (65,535) must not wrap them."""
-    n_users = 70_000
+    that holds (65,535) must not wrap them. (More than 131,072 users also take the 64-bit
+    sort keys.)"""
+    n_users = 140_000
     rng = np.random.default_rng(16)
     cols = [
         np.ones(n_users, dtype=bool),
@@ -300,7 +312,7 @@ def test_slim_counts_past_16_bits_keep_a_float_gram() -> None:
         rng.random(n_users) < 0.3,
     ]
     x = sp.csr_matrix(np.stack(cols, axis=1).astype(np.float32))
-    assert x.sum(axis=0).max() > 65_535
+    assert x.sum(axis=0).max() > 65_535 and n_users > 2**17
     alpha, l1_ratio = 1e-4, 0.15
     nb = slim_neighbors(x, alpha=alpha, l1_ratio=l1_ratio, top_k=3, tol=1e-10, max_iter=100_000)
     ref = _kernels.slim_reference(x.toarray(), alpha, l1_ratio)

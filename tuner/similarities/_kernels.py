@@ -433,8 +433,9 @@ def _extend_gram(
         user_bits: bits of the largest user index (>= 1).
         g2: (cap, stride) float32 block, or uint16 if ``unit`` and every count fits, stride >
             cap (padded so that the rows of a tile do not all fall into the same cache set).
-        keys, vals: (>= likes of W) int64 / float32, the sorted likes (kept between calls).
-        ka, va, kb, vb: (>= likes of the new items) int64 / float32 radix scratch.
+        keys, vals: (>= likes of W) int64 (or uint32 if user_bits + POS_BITS <= 32) / float32,
+            the sorted likes (kept between calls).
+        ka, va, kb, vb: (>= likes of the new items) radix scratch of the same types.
         hist: (>= 2048) int64 scratch.
 
     Returns:
@@ -653,7 +654,8 @@ def slim_topk(
         out_sweeps: (m,) int32, sweeps used (``max_iter`` means not converged).
         resid: (n_blocks, n_users) float64 zeroed scratch (the residual of the fallback).
         resid32: (n_blocks, n_users) float32 zeroed scratch (the residual of the checks).
-        gram, bound, coef: (n_blocks, n_items) float64 zeroed scratch.
+        gram, bound: (n_blocks, n_items) float32 zeroed scratch (G[:, j], the checks' bounds);
+            coef: the same in float64 (the weights).
         state: (n_blocks, n_items) int8 zeroed scratch (1 touched, 2 candidate, 3 working,
             4 candidate with an exact check in ``checked``).
         touched: (n_blocks, n_items + 1) int32 scratch list (the branch-free count writes
@@ -663,8 +665,9 @@ def slim_topk(
             stride > cap); uint16 for likes (``unit``) when no item has more than 65,535.
         g_ws, w_ws, q_ws: (n_blocks, cap) float64 scratch (G[W, j], w[W], G[W, W] w[W]).
         unit: every like is 1; user_bits: bits of the largest user index.
-        ws_keys, ws_vals, keys_a, vals_a, keys_b, vals_b: (n_blocks, nnz(X)) int64 / float32
-            scratch (the working set's likes, sorted by user, and the radix sort's buffers).
+        ws_keys, ws_vals, keys_a, vals_a, keys_b, vals_b: (n_blocks, nnz(X)) int64 or uint32 /
+            float32 scratch (the working set's likes, sorted by user, and the radix sort's
+            buffers; see :func:`_extend_gram`).
         hist: (n_blocks, 2048) int64 scratch.
         checked: (n_blocks, n_items) float64 scratch (the last exact c_k of a candidate, minus
             ``||x_k||`` times the drift so far).

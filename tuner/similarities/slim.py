@@ -112,8 +112,9 @@ def slim_neighbors(
         grow = min(WORKING_SET_GROWTH, n_items)
         resid = np.zeros((blocks, n_users), dtype=np.float64)
         resid32 = np.zeros((blocks, n_users), dtype=np.float32)
-        gram = np.zeros((blocks, n_items), dtype=np.float64)
-        bound = np.zeros((blocks, n_items), dtype=np.float64)
+        # float32 (exact counts for likes): the scatters into them hit a cache half the size
+        gram = np.zeros((blocks, n_items), dtype=np.float32)
+        bound = np.zeros((blocks, n_items), dtype=np.float32)
         coef = np.zeros((blocks, n_items), dtype=np.float64)
         state = np.zeros((blocks, n_items), dtype=np.int8)
         # one slot more than items / users: the branch-free lists write before they count
@@ -132,12 +133,13 @@ def slim_neighbors(
         q_ws = np.zeros((blocks, cap), dtype=np.float64)
         # the working set's likes as sorted (user, position) keys, and the radix buffers (the
         # values only for weighted data); pages are touched only as far as a working set's
-        # likes reach
+        # likes reach; 32-bit keys while users and positions fit (131,072 users)
         likes = max(x.nnz, 1)
-        keys = [np.zeros((blocks, likes), dtype=np.int64) for _ in range(3)]
+        user_bits = max(1, int(n_users - 1).bit_length())
+        key_type = np.uint32 if user_bits + _kernels.POS_BITS <= 32 else np.int64
+        keys = [np.zeros((blocks, likes), dtype=key_type) for _ in range(3)]
         vals = [np.zeros((blocks, likes if not unit else 1), dtype=np.float32) for _ in range(3)]
         hist = np.zeros((blocks, 2048), dtype=np.int64)
-        user_bits = max(1, int(n_users - 1).bit_length())
         checked = np.zeros((blocks, n_items), dtype=np.float64)
         q0_ws = np.zeros((blocks, cap), dtype=np.float64)
         order_val = np.zeros((blocks, n_items), dtype=np.float32)
