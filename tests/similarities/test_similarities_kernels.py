@@ -202,13 +202,22 @@ LAYOUTS = [
 
 
 @pytest.mark.parametrize(("weighted", "key_type", "gram_type"), LAYOUTS)
-@pytest.mark.parametrize("n_users", [50, 5000])  # one radix pass over the users, or two
+# one radix pass over the users, two, or three (a few likes spread over 5M users)
+@pytest.mark.parametrize("n_users", [50, 5000, 5_000_000])
 def test_extend_gram_matches_dense_product_over_several_steps(
     weighted: bool, key_type: type, gram_type: type, n_users: int
 ) -> None:
     """The Gram block grown step by step (old rows add only the new items' pairs) equals
     X[:, W].T @ X[:, W] after every step, whatever the key and block types."""
-    x = random_likes(n_users, 30, 0.1, seed=11)
+    user_bits = (n_users - 1).bit_length()
+    if user_bits + _kernels.POS_BITS > 32:
+        key_type = np.int64  # SLIM's choice for so many users
+    if n_users > 5000:
+        rows = np.random.default_rng(11).choice(n_users, 400, replace=False)
+        small = random_likes(400, 30, 0.3, seed=11).tocoo()
+        x = sp.csr_matrix((small.data, (rows[small.row], small.col)), shape=(n_users, 30))
+    else:
+        x = random_likes(n_users, 30, 0.1, seed=11)
     if weighted:
         x.data = np.random.default_rng(11).uniform(0.5, 2.0, x.nnz).astype(np.float32)
     xt = x.T.tocsr()
@@ -216,22 +225,21 @@ def test_extend_gram_matches_dense_product_over_several_steps(
     sq = np.asarray(x.multiply(x).sum(axis=0), dtype=np.float64).ravel()
     al = np.random.default_rng(12).permutation(30).astype(np.int32)
     cap, likes = 30, x.nnz
-    user_bits = (n_users - 1).bit_length()
     g2 = np.full((cap, cap + 16), 7777, dtype=gram_type)  # untouched entries stay 7777
     keys = [np.zeros(likes, dtype=key_type) for _ in range(3)]
     vals = [np.zeros(likes, dtype=np.float32) for _ in range(3)]
     hist = np.zeros(2048, dtype=np.int64)
-    dense = x.toarray().astype(np.float64)
+    xc = x.tocsc().astype(np.float64)
     s_old = n_keys = 0
     for s in (1, 5, 12, 13, 30):
         n_keys = _kernels._extend_gram(
             al, s_old, s, n_keys, sq, xt.indptr, xt.indices, xt.data, not weighted,
             user_bits, g2, keys[0], vals[0], keys[1], vals[1], keys[2], vals[2], hist,
         )  # fmt: skip
-        ref = dense[:, al[:s]].T @ dense[:, al[:s]]
+        ref = (xc[:, al[:s]].T @ xc[:, al[:s]]).toarray()
         np.testing.assert_allclose(g2[:s, :s].astype(np.float64), ref, rtol=1e-5, atol=1e-5)
         # the kept likes are those of the first s items, sorted by (user, position)
-        assert n_keys == (dense[:, al[:s]] > 0).sum()
+        assert n_keys == xc[:, al[:s]].nnz
         assert np.all(np.diff(keys[0][:n_keys].astype(np.int64)) > 0)
         s_old = s
 
