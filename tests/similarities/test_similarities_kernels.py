@@ -325,3 +325,27 @@ def test_slim_counts_past_16_bits_keep_a_float_gram() -> None:
     nb = slim_neighbors(x, alpha=alpha, l1_ratio=l1_ratio, top_k=3, tol=1e-10, max_iter=100_000)
     ref = _kernels.slim_reference(x.toarray(), alpha, l1_ratio)
     np.testing.assert_allclose(nb.to_csr().toarray().T, ref, rtol=1e-4, atol=1e-6)
+
+
+def test_slim_at_the_default_tolerance_is_as_close_to_the_optimum_as_sklearn() -> None:
+    """Both stop at the same rule (a sweep's largest step <= tol x the largest weight); ours
+    defers the smallest steps of a sweep, so check that its weights are no farther from the
+    exact optimum than scikit-learn's, at the default tol of both."""
+    from sklearn.linear_model import ElasticNet
+
+    x = random_likes(600, 120, 0.06, seed=17)
+    alpha, l1_ratio = 1e-3, 0.3
+    ours = slim_neighbors(x, alpha=alpha, l1_ratio=l1_ratio, top_k=119).to_csr().toarray().T
+    exact = _kernels.slim_reference(x.toarray(), alpha, l1_ratio, tol=1e-12)
+    xc = x.tocsc()
+    popular = np.argsort(-np.diff(xc.indptr), kind="stable")
+    for j in popular[[0, 3, 10, 40]]:
+        xj = xc.copy()
+        xj.data[xj.indptr[j] : xj.indptr[j + 1]] = 0.0
+        model = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, positive=True, fit_intercept=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(xj, x[:, j].toarray().ravel())
+        err_ours = np.abs(ours[:, j] - exact[:, j]).max()
+        err_sklearn = np.abs(model.coef_ - exact[:, j]).max()
+        assert err_ours <= 2 * err_sklearn + 1e-6, (j, err_ours, err_sklearn)

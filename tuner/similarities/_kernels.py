@@ -504,6 +504,9 @@ def _extend_gram(
     return total
 
 
+# share of the stopping threshold below which the dense sweeps defer a weight's step
+DEFER = 0.25
+
 # _bucket_order keeps the top 11 bits of a float32 (sign, exponent, 3 bits of the mantissa):
 # 8 buckets an octave, each spanning [lo, at most 1.125 lo)
 _BUCKET_SHIFT = 20
@@ -759,24 +762,31 @@ def slim_topk(
                             acc += gmb[x1, x2] * ww[x2]
                         qw[x1] = acc
                         q0[x1] = acc
+                    # a step of a weight that stays positive is deferred while it is below
+                    # a quarter of the stopping threshold (an update costs |W|; the smallest
+                    # are most of a converging sweep's); the sweep still counts it, so the
+                    # stopping rule sees every pending step, and a weight that reaches or
+                    # leaves zero always moves
+                    skip = 0.0
                     while True:
                         max_dw = 0.0
                         max_w = 0.0
                         for x1 in range(s):
                             wk = ww[x1]
                             new = _enet_coordinate(gw[x1] - qw[x1], gmb[x1, x1], wk, l1, l2)
-                            if new != wk:
-                                d = new - wk
+                            d = new - wk
+                            if d != 0.0 and (abs(d) > skip or new == 0.0 or wk == 0.0):
                                 for x2 in range(s):
                                     qw[x2] += d * gmb[x1, x2]
                                 ww[x1] = new
-                                if abs(d) > max_dw:
-                                    max_dw = abs(d)
+                            if abs(d) > max_dw:
+                                max_dw = abs(d)
                             if new > max_w:
                                 max_w = new
                         sweeps += 1
                         if max_dw <= tol * max_w or sweeps >= max_iter:
                             break
+                        skip = DEFER * tol * max_w
                     # ||X dw||^2 = dw . G dw; a small floor covers the rounding of the running qw
                     dn = 1e-10
                     for x1 in range(s):
