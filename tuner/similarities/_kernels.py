@@ -466,17 +466,14 @@ def _extend_gram(
         landed[t] = o
         o -= 1
     total = n_keys + n_new
-    for a in range(s):
+    for a in range(s_old, s):
         row = g2[a]
-        if a < s_old:
-            for b in range(s_old, s):
-                row[b] = 0.0
-        else:
-            for b in range(a + 1, s):
-                row[b] = 0.0
-            row[a] = sq_norms[al[a]]
+        for b in range(a):
+            row[b] = 0.0
+        row[a] = sq_norms[al[a]]
     # each new like pairs with the likes of its user before it: its user's old likes and
-    # earlier new ones, all at smaller positions (the upper triangle)
+    # earlier new ones, all at smaller positions, so into the new item's row (the lower
+    # triangle: one row per new like, where adding into its column took a cache line a pair)
     for t in range(n_new):
         o = landed[t]
         user = keys[o] >> POS_BITS
@@ -484,14 +481,14 @@ def _extend_gram(
         i1 = o - 1
         if unit:
             while i1 >= 0 and (keys[i1] >> POS_BITS) == user:
-                g2[keys[i1] & _POS_MASK, b] += 1
+                g2[b, keys[i1] & _POS_MASK] += 1
                 i1 -= 1
         else:
             v2 = vals[o]
             while i1 >= 0 and (keys[i1] >> POS_BITS) == user:
-                g2[keys[i1] & _POS_MASK, b] += vals[i1] * v2
+                g2[b, keys[i1] & _POS_MASK] += vals[i1] * v2
                 i1 -= 1
-    # mirror the new upper entries into the lower triangle, in cache-sized tiles
+    # mirror the new lower entries into the upper triangle, in cache-sized tiles
     tile = 64
     for a0 in range(0, s, tile):
         a1 = min(a0 + tile, s)
@@ -500,7 +497,7 @@ def _extend_gram(
             for b in range(max(b0, s_old), b1):
                 rb = g2[b]
                 for a in range(a0, min(a1, b)):
-                    rb[a] = g2[a, b]
+                    g2[a, b] = rb[a]
     return total
 
 
