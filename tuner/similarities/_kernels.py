@@ -748,17 +748,21 @@ def slim_topk(
                         user_bits, gm[b], ws_keys[b], ws_vals[b], keys_a[b], vals_a[b], keys_b[b],
                         vals_b[b], hist[b],
                     )  # fmt: skip
-                    s_built = s
                     gmb = gm[b]
-                    for x1 in range(s):
+                    # the earlier coordinates keep G[j, W], w and the running G w of the last
+                    # round (the new weights are 0, so G w is unchanged there); only the new
+                    # ones need theirs
+                    for x1 in range(s_built, s):
                         gw[x1] = g[al[x1]]
-                        ww[x1] = w[al[x1]]
-                    for x1 in range(s):
+                        ww[x1] = 0.0
+                    for x1 in range(s_built, s):
                         acc = 0.0
-                        for x2 in range(s):
+                        for x2 in range(s_built):
                             acc += gmb[x1, x2] * ww[x2]
                         qw[x1] = acc
-                        q0[x1] = acc
+                    s_built = s
+                    for x1 in range(s):
+                        q0[x1] = qw[x1]
                     # a step of a weight that stays positive is deferred while it is below
                     # a quarter of the stopping threshold (an update costs |W|; the smallest
                     # are most of a converging sweep's); the sweep still counts it, so the
