@@ -419,9 +419,10 @@ def _extend_gram(
     sorted order (see :func:`_sorted_new_likes`); the new items' likes are radix-sorted and
     merged in from the back, so each user's likes of W form one run, ordered by position with
     the new items last. The merge notes where each new key lands; from there a walk back over
-    the same user's earlier likes adds each pair once (the upper triangle), and users without a
-    new like cost nothing. The diagonal is the squared column norm; the lower triangle is a
-    tiled mirror. Old entries stay in place: the block has a fixed row stride.
+    the same user's earlier likes adds each pair once, into the new item's row (the lower
+    triangle), and users without a new like cost nothing. The diagonal is the squared column
+    norm; the upper triangle is a tiled mirror. Old entries stay in place: the block has a
+    fixed row stride.
 
     This replaced a counting sort over all users: its per-user counters were read at random
     (a cache miss per like) and it re-sorted the old items' likes every round. The walks back
@@ -623,10 +624,11 @@ def slim_topk(
       all candidates), and only candidates whose bound exceeds ``l1`` get an exact dot
       product. The strongest violators join W, at most max(grow, |W|) per round; no violator
       means the optimum;
-    * a candidate checked exactly in an earlier round keeps its value c_k: since then its
-      gradient moved by at most ``||x_k|| * ||X dw||`` (Cauchy-Schwarz), and ``||X dw||^2 =
-      dw . G[W, W] dw`` comes from the sweeps' running ``G[W, W] w`` for free, so a candidate
-      whose ``c_k`` plus that drift stays below l1 needs no new dot product;
+    * a candidate checked in an earlier round keeps its value c_k (or the upper bound at which
+      its walk ended, see below): since then its gradient moved by at most
+      ``||x_k|| * ||X dw||`` (Cauchy-Schwarz), and ``||X dw||^2 = dw . G[W, W] dw`` comes
+      from the sweeps' running ``G[W, W] w`` for free, so a candidate whose ``c_k`` plus that
+      drift stays below l1 needs no new dot product;
     * the candidates left are checked by decreasing upper bound of their one-step value (to
       1/8 of an octave, :func:`_bucket_order`); once a round has its quota of violators, a
       candidate whose bound is below the weakest one kept is skipped (it cannot displace it),
@@ -657,7 +659,7 @@ def slim_topk(
         gram, bound: (n_blocks, n_items) float32 zeroed scratch (G[:, j], the checks' bounds);
             coef: the same in float64 (the weights).
         state: (n_blocks, n_items) int8 zeroed scratch (1 touched, 2 candidate, 3 working,
-            4 candidate with an exact check in ``checked``).
+            4 candidate with a check in ``checked``).
         touched: (n_blocks, n_items + 1) int32 scratch list (the branch-free count writes
             one slot ahead); cand, active: (n_blocks, n_items) int32 scratch lists.
         heap_val, heap_idx: (n_blocks, >= max(init, grow, cap)) float32 / int32 scratch.
@@ -669,8 +671,8 @@ def slim_topk(
             float32 scratch (the working set's likes, sorted by user, and the radix sort's
             buffers; see :func:`_extend_gram`).
         hist: (n_blocks, 2048) int64 scratch.
-        checked: (n_blocks, n_items) float64 scratch (the last exact c_k of a candidate, minus
-            ``||x_k||`` times the drift so far).
+        checked: (n_blocks, n_items) float64 scratch (the last c_k of a candidate, or the upper
+            bound where its walk ended, minus ``||x_k||`` times the drift so far).
         q0_ws: (n_blocks, cap) float64 scratch (G[W, W] w at the start of a round's sweeps).
         order_val, order_idx, order_pos: (n_blocks, n_items) float32 / int32 / int32 scratch
             (open candidates' bounds and items, and their order).

@@ -123,11 +123,12 @@ def slim_neighbors(
         active = np.zeros((blocks, n_items), dtype=np.int32)
         heap_val = np.zeros((blocks, max(init, grow, cap)), dtype=np.float32)
         heap_idx = np.zeros((blocks, max(init, grow, cap)), dtype=np.int32)
-        # rows padded by a cache line: a power-of-two stride puts a tile's rows in one cache set
         # likes: the Gram block holds co-occurrence counts, exact in 16 bits while no item
         # has more likes (half the cache of float32)
         counts = unit and (sq_norms.max(initial=0.0) <= np.iinfo(np.uint16).max)
-        gm = np.zeros((blocks, cap, cap + 32), dtype=np.uint16 if counts else np.float32)
+        gram_type = np.dtype(np.uint16 if counts else np.float32)
+        # rows padded by a cache line: a power-of-two stride puts a tile's rows in one cache set
+        gm = np.zeros((blocks, cap, cap + 64 // gram_type.itemsize), dtype=gram_type)
         g_ws = np.zeros((blocks, cap), dtype=np.float64)
         w_ws = np.zeros((blocks, cap), dtype=np.float64)
         q_ws = np.zeros((blocks, cap), dtype=np.float64)
