@@ -352,3 +352,26 @@ def test_slim_at_the_default_tolerance_is_as_close_to_the_optimum_as_sklearn() -
         err_ours = np.abs(ours[:, j] - exact[:, j]).max()
         err_sklearn = np.abs(model.coef_ - exact[:, j]).max()
         assert err_ours <= 2 * err_sklearn + 1e-6, (j, err_ours, err_sklearn)
+
+
+def test_slim_float32_sweep_sums_stay_as_close_to_the_optimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At the default tolerance the sweeps keep their running G w in float32; with long
+    columns (large co-occurrence counts, the most rounding) the weights must stay as close to
+    the exact optimum as with float64 sums."""
+    import tuner.similarities.slim as slim_module
+
+    x = random_likes(4000, 40, 0.25, seed=18)
+    alpha, l1_ratio = 1e-3, 0.3
+    exact = _kernels.slim_reference(x.toarray(), alpha, l1_ratio, tol=1e-12)
+    found = {}
+    for name, threshold in [("float32", 0.0), ("float64", np.inf)]:
+        monkeypatch.setattr(slim_module, "SWEEP_FLOAT32_TOL", threshold)
+        nb = slim_neighbors(x, alpha=alpha, l1_ratio=l1_ratio, top_k=39)
+        assert nb.info["sweep_sums"] == name
+        found[name] = nb.to_csr().toarray().T
+    err32 = np.abs(found["float32"] - exact).max(axis=0)
+    err64 = np.abs(found["float64"] - exact).max(axis=0)
+    assert np.all(err32 <= 2 * err64 + 1e-6), (err32.max(), err64.max())
+    assert (exact > 0).sum(axis=0).mean() > 5

@@ -692,7 +692,8 @@ def slim_topk(
         heap_val, heap_idx: (n_blocks, >= max(init, grow, cap)) float32 / int32 scratch.
         gm: (n_blocks, cap, stride) float32 scratch for G[W, W] (cap = largest working set,
             stride > cap); uint16 for likes (``unit``) when no item has more than 65,535.
-        g_ws, w_ws, q_ws: (n_blocks, cap) float64 scratch (G[W, j], w[W], G[W, W] w[W]).
+        g_ws, w_ws: (n_blocks, cap) float64 scratch (G[W, j], w[W]); q_ws: (n_blocks, cap)
+            float32 or float64 scratch (the sweeps' running G[W, W] w[W]).
         unit: every like is 1; user_bits: bits of the largest user index.
         ws_keys, ws_vals, keys_a, vals_a, keys_b, vals_b: (n_blocks, nnz(X)) int64 or uint32 /
             float32 scratch (the working set's likes, sorted by user, and the radix sort's
@@ -700,7 +701,7 @@ def slim_topk(
         hist: (n_blocks, 2048) int64 scratch.
         checked: (n_blocks, n_items) float64 scratch (the last c_k of a candidate, or the upper
             bound where its walk ended, minus ``||x_k||`` times the drift so far).
-        q0_ws: (n_blocks, cap) float64 scratch (G[W, W] w at the start of a round's sweeps).
+        q0_ws: (n_blocks, cap) float64 scratch (G[W, W] w, exact, at the end of a round).
         order_val, order_idx, order_pos: (n_blocks, n_items) float32 / int32 / int32 scratch
             (open candidates' bounds and items, and their order).
         saved: (n_blocks, n_users) float32 scratch (the residual on the users of j during the
@@ -786,7 +787,7 @@ def slim_topk(
                         vals_b[b], hist[b],
                     )  # fmt: skip
                     gmb = gm[b]
-                    # the earlier coordinates keep G[j, W], w and the running G w of the last
+                    # the earlier coordinates keep G[j, W], w and G w (q0, exact) of the last
                     # round (the new weights are 0, so G w is unchanged there); only the new
                     # ones need theirs
                     for x1 in range(s_built, s):
@@ -796,10 +797,13 @@ def slim_topk(
                         acc = 0.0
                         for x2 in range(s_built):
                             acc += gmb[x1, x2] * ww[x2]
-                        qw[x1] = acc
+                        q0[x1] = acc
                     s_built = s
+                    # the sweeps' running G w is float32 unless the tolerance is tight (see
+                    # slim.py): an update takes half the time of float64 (twice the lanes), and
+                    # the sum restarts exact every round
                     for x1 in range(s):
-                        q0[x1] = qw[x1]
+                        qw[x1] = q0[x1]
                     # a step of a weight that stays positive is deferred while it is below
                     # a quarter of the stopping threshold (an update costs |W|; the smallest
                     # are most of a converging sweep's); the sweep still counts it, so the
@@ -814,8 +818,9 @@ def slim_topk(
                             new = _enet_coordinate(gw[x1] - qw[x1], gmb[x1, x1], wk, l1, l2)
                             d = new - wk
                             if d != 0.0 and (abs(d) > skip or new == 0.0 or wk == 0.0):
+                                dq = qw.dtype.type(d)
                                 for x2 in range(s):
-                                    qw[x2] += d * gmb[x1, x2]
+                                    qw[x2] += dq * qw.dtype.type(gmb[x1, x2])
                                 ww[x1] = new
                             if abs(d) > max_dw:
                                 max_dw = abs(d)
@@ -825,10 +830,15 @@ def slim_topk(
                         if max_dw <= tol * max_w or sweeps >= max_iter:
                             break
                         skip = DEFER * tol * max_w
-                    # ||X dw||^2 = dw . G dw; a small floor covers the rounding of the running qw
+                    # G w exactly again (float64, |W|^2, a few sweeps' updates), and from it
+                    # ||X dw||^2 = dw . G dw (a small floor covers its rounding)
                     dn = 1e-10
                     for x1 in range(s):
-                        dn += (ww[x1] - w[al[x1]]) * (qw[x1] - q0[x1])
+                        acc = 0.0
+                        for x2 in range(s):
+                            acc += gmb[x1, x2] * ww[x2]
+                        dn += (ww[x1] - w[al[x1]]) * (acc - q0[x1])
+                        q0[x1] = acc
                     drift += np.sqrt(max(dn, 1e-10)) * (1.0 + 1e-6)
                     # bring the residual of the checks up to date with the new weights
                     for x1 in range(s):

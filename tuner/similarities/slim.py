@@ -33,6 +33,9 @@ WORKING_SET_GROWTH = 256
 # largest working set solved on a dense Gram block (float32: 64 MB per thread; at most 32767:
 # positions take 15 bits of a sort key); larger ones fall back to sweeps on the residual
 GRAM_CAP = 4096
+# tolerances from which the sweeps keep their running sums in float32 (scikit-learn's default
+# is 1e-4; tighter ones get float64)
+SWEEP_FLOAT32_TOL = 1e-5
 
 
 def slim_neighbors(
@@ -131,7 +134,10 @@ def slim_neighbors(
         gm = np.zeros((blocks, cap, cap + 64 // gram_type.itemsize), dtype=gram_type)
         g_ws = np.zeros((blocks, cap), dtype=np.float64)
         w_ws = np.zeros((blocks, cap), dtype=np.float64)
-        q_ws = np.zeros((blocks, cap), dtype=np.float64)
+        # the sweeps' running G w: float32 (half the sweeps' time) while the tolerance is far
+        # above its rounding, which a sum over a round's updates keeps near 1e-6 relative
+        sweep_type = np.dtype(np.float32 if tol >= SWEEP_FLOAT32_TOL else np.float64)
+        q_ws = np.zeros((blocks, cap), dtype=sweep_type)
         # the working set's likes as sorted (user, position) keys, and the radix buffers (the
         # values only for weighted data); pages are touched only as far as a working set's
         # likes reach; 32-bit keys while users and positions fit (131,072 users)
@@ -186,6 +192,7 @@ def slim_neighbors(
         "sweeps_mean": float(solved.mean()) if solved.size else 0.0,
         "sweeps_max": int(solved.max()) if solved.size else 0,
         "n_not_converged": int((solved >= max_iter).sum()),
+        "sweep_sums": sweep_type.name,
         "seconds": time.perf_counter() - start,
     }
     return Neighbors("slim", indices, scores, n_nonzero, info=info)
