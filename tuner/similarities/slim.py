@@ -155,6 +155,10 @@ def slim_neighbors(
         saved = np.zeros((blocks, n_users), dtype=np.float32)
         open_span = np.zeros((blocks, 2, n_items), dtype=np.int64)
         open_terms = np.zeros((blocks, 3, n_items), dtype=np.float64)
+        longest = int(np.diff(xt.indptr).max(initial=0))
+        cand_ptr = np.zeros((blocks, longest + 1), dtype=np.int64)
+        cand_likes = np.zeros((blocks, likes), dtype=np.int32)
+        cand_vals = np.zeros((blocks, likes if not unit else 1), dtype=np.float32)
         size = min(CHUNK, max(order.size, 1))
         out_idx = np.empty((size, k), dtype=np.int32)
         out_val = np.empty((size, k), dtype=np.float32)
@@ -174,7 +178,7 @@ def slim_neighbors(
                 resid, resid32, gram, bound, coef, state, touched, cand, active, heap_val,
                 heap_idx, gm, g_ws, w_ws, q_ws, unit, user_bits, keys[0], vals[0], keys[1],
                 vals[1], keys[2], vals[2], hist, checked, q0_ws, order_val, order_idx, order_pos,
-                saved, open_span, open_terms,
+                saved, open_span, open_terms, cand_ptr, cand_likes, cand_vals,
             )  # fmt: skip
             indices[chunk] = out_idx[:m]
             scores[chunk] = out_val[:m]
