@@ -332,6 +332,24 @@ def _col_dot_until(
     return base + ((d0 + d1) + (d2 + d3)), True
 
 
+# loops over columns (of X.T or X) prefetch the column this many columns ahead
+COLUMN_AHEAD = 4
+
+
+@njit(cache=True, inline="always")
+def _prefetch_column(
+    items: np.ndarray, t: int, n: int, t_indptr: np.ndarray, t_indices: np.ndarray
+) -> None:
+    """In a loop over the columns of ``items[:n]`` (of X.T, or rows of X with users for
+    items), at ``t``: prefetch the start of the column ``COLUMN_AHEAD`` items ahead and the
+    span of the one twice as far. Each column's first line is otherwise a cache miss that waits
+    behind the mispredicted end of the loop over the column before."""
+    if t + 2 * COLUMN_AHEAD < n:
+        _prefetch(t_indptr, items[t + 2 * COLUMN_AHEAD])  # type: ignore[call-arg]
+    if t + COLUMN_AHEAD < n:
+        _prefetch(t_indices, t_indptr[items[t + COLUMN_AHEAD]])  # type: ignore[call-arg]
+
+
 @njit(cache=True, inline="always")
 def _zero_on_users(
     v: np.ndarray, j: int, al: np.ndarray, n: int, t_indptr: np.ndarray, t_indices: np.ndarray
@@ -340,6 +358,7 @@ def _zero_on_users(
     for p in range(t_indptr[j], t_indptr[j + 1]):
         v[t_indices[p]] = 0.0
     for t in range(n):
+        _prefetch_column(al, t, n, t_indptr, t_indices)
         k = al[t]
         for p in range(t_indptr[k], t_indptr[k + 1]):
             v[t_indices[p]] = 0.0
@@ -378,6 +397,7 @@ def _sorted_new_likes(
     """
     n = 0
     for a in range(s_old, s):
+        _prefetch_column(al, a, s, t_indptr, t_indices)
         k = al[a]
         for p in range(t_indptr[k], t_indptr[k + 1]):
             ka[n] = (np.int64(t_indices[p]) << POS_BITS) | a
@@ -755,6 +775,7 @@ def slim_topk(
             for p in range(t_indptr[j], t_indptr[j + 1]):
                 r32[t_indices[p]] = t_data[p]
             for p in range(t_indptr[j], t_indptr[j + 1]):
+                _prefetch_column(t_indices, p, t_indptr[j + 1], indptr, indices)
                 u = t_indices[p]
                 xu = t_data[p]
                 for q in range(indptr[u], indptr[u + 1]):
@@ -779,6 +800,7 @@ def slim_topk(
             n_e = 0
             jp = t_indptr[j]
             for p in range(jp, t_indptr[j + 1]):
+                _prefetch_column(t_indices, p, t_indptr[j + 1], indptr, indices)
                 u = t_indices[p]
                 cp_[p - jp] = n_e
                 for q in range(indptr[u], indptr[u + 1]):
@@ -866,6 +888,7 @@ def slim_topk(
                     drift += np.sqrt(max(dn, 1e-10)) * (1.0 + 1e-6)
                     # bring the residual of the checks up to date with the new weights
                     for x1 in range(s):
+                        _prefetch_column(al, x1, s, t_indptr, t_indices)
                         k = al[x1]
                         d = ww[x1] - w[k]
                         if d != 0.0:
