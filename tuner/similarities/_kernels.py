@@ -33,10 +33,11 @@ def _prefetch(typingctx, arr, idx):
         ptr = cgutils.get_item_pointer(
             context, builder, signature.args[0], ary, [args[1]], wraparound=False
         )
+        i8p = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32])
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
         fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        builder.call(fn, [ptr, i32(0), i32(3), i32(1)])
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
         return context.get_dummy_value()
 
     return sig, codegen
@@ -966,6 +967,11 @@ def slim_topk(
                 # misses overlap, and the walks read it from there (below)
                 n_open = 0
                 for t in range(n_cand):
+                    if t + 8 < n_cand:
+                        k8 = cl[t + 8]
+                        _prefetch(ck, k8)  # type: ignore[call-arg]
+                        _prefetch(sq_norms, k8)  # type: ignore[call-arg]
+                        _prefetch(t_indptr, k8)  # type: ignore[call-arg]
                     k = cl[t]
                     if (st[k] == 2 or st[k] == 4) and bd[k] > l1:
                         ub = bd[k]
