@@ -789,6 +789,8 @@ def slim_topk(
             n_cand = 0
             size = 0
             for t in range(n_touched):
+                if t + 8 < n_touched:
+                    _prefetch(sq_norms, tl[t + 8])  # type: ignore[call-arg]
                 k = tl[t]
                 if k != j and g[k] > l1:
                     st[k] = 2
