@@ -15,6 +15,8 @@ Each kernel has a plain NumPy reference (``*_reference``) that the tests compare
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from llvmlite import ir
 from numba import njit, prange, types
@@ -23,9 +25,9 @@ from numba.extending import intrinsic
 
 
 @intrinsic
-def _prefetch(typingctx, arr, idx):
-    """Hint the CPU to fetch the cache line of ``arr[idx]`` (LLVM's prefetch: read, keep in
-    all levels); no load, no fault, no effect on results."""
+def _prefetch_intrinsic(typingctx, arr, idx):
+    """``_prefetch(arr, idx)``: hint the CPU to fetch the cache line of ``arr[idx]`` (LLVM's
+    prefetch: read, keep in all levels); no load, no fault, no effect on results."""
     sig = types.void(arr, idx)
 
     def codegen(context, builder, signature, args):
@@ -41,6 +43,15 @@ def _prefetch(typingctx, arr, idx):
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+if TYPE_CHECKING:  # what the intrinsic looks like from the kernels
+
+    def _prefetch(arr: np.ndarray, idx: int) -> None: ...
+
+else:
+    _prefetch = _prefetch_intrinsic
+
 
 # ---------------------------------------------------------------------------------------------
 # bounded top-K: a min-heap whose root is the worst kept candidate
@@ -346,9 +357,9 @@ def _prefetch_column(
     span of the one twice as far. Each column's first line is otherwise a cache miss that waits
     behind the mispredicted end of the loop over the column before."""
     if t + 2 * COLUMN_AHEAD < n:
-        _prefetch(t_indptr, items[t + 2 * COLUMN_AHEAD])  # type: ignore[call-arg]
+        _prefetch(t_indptr, items[t + 2 * COLUMN_AHEAD])
     if t + COLUMN_AHEAD < n:
-        _prefetch(t_indices, t_indptr[items[t + COLUMN_AHEAD]])  # type: ignore[call-arg]
+        _prefetch(t_indices, t_indptr[items[t + COLUMN_AHEAD]])
 
 
 @njit(cache=True, inline="always")
@@ -666,7 +677,9 @@ def slim_topk(
       largest one-step value), on the dense Gram matrix G[W, W], so a sweep costs |W| per
       changed weight instead of a pass over the item's likes; the block grows with W (only
       the pairs with new items are added), and working sets larger than ``gm`` fall back to
-      sweeps on a float64 residual over users;
+      sweeps on a float64 residual over users; the sweeps' running ``G[W, W] w`` has the
+      type of ``q_ws`` (float32 halves the update's time; the callers take it for loose
+      tolerances only) and restarts from an exact float64 product every round;
     * a round ends when a sweep changes no weight by more than tol x the largest weight
       (scikit-learn's criterion); then the optimality of every zero candidate outside W is
       checked on the residual (kept in float32 for this check: half the memory traffic, and
@@ -790,7 +803,7 @@ def slim_topk(
             size = 0
             for t in range(n_touched):
                 if t + 8 < n_touched:
-                    _prefetch(sq_norms, tl[t + 8])  # type: ignore[call-arg]
+                    _prefetch(sq_norms, tl[t + 8])
                 k = tl[t]
                 if k != j and g[k] > l1:
                     st[k] = 2
@@ -971,9 +984,9 @@ def slim_topk(
                 for t in range(n_cand):
                     if t + 8 < n_cand:
                         k8 = cl[t + 8]
-                        _prefetch(ck, k8)  # type: ignore[call-arg]
-                        _prefetch(sq_norms, k8)  # type: ignore[call-arg]
-                        _prefetch(t_indptr, k8)  # type: ignore[call-arg]
+                        _prefetch(ck, k8)
+                        _prefetch(sq_norms, k8)
+                        _prefetch(t_indptr, k8)
                     k = cl[t]
                     if (st[k] == 2 or st[k] == 4) and bd[k] > l1:
                         ub = bd[k]
@@ -1005,7 +1018,7 @@ def slim_topk(
                 # kept them from overlapping (checks 1.2 -> 0.7 ms an item)
                 for t in range(n_open):
                     if t + PREFETCH_AHEAD < n_open:
-                        _prefetch(t_indices, olo[op[t + PREFETCH_AHEAD]])  # type: ignore[call-arg]
+                        _prefetch(t_indices, olo[op[t + PREFETCH_AHEAD]])
                     t2 = op[t]
                     v = ov[t2]
                     if added == lim and v * (1.0 + 1e-6) < hvl[0]:
