@@ -561,6 +561,8 @@ def _extend_gram(
 DEFER = 0.25
 # the optimality checks prefetch the column of the candidate this many walks ahead
 PREFETCH_AHEAD = 6
+# loops over item lists (touched items, candidates) prefetch the item this many ahead
+ITEM_AHEAD = 8
 
 # _bucket_order keeps the top 11 bits of a float32 (sign, exponent, 3 bits of the mantissa):
 # 8 buckets an octave, each spanning [lo, at most 1.125 lo)
@@ -802,8 +804,8 @@ def slim_topk(
             n_cand = 0
             size = 0
             for t in range(n_touched):
-                if t + 8 < n_touched:
-                    _prefetch(sq_norms, tl[t + 8])
+                if t + ITEM_AHEAD < n_touched:
+                    _prefetch(sq_norms, tl[t + ITEM_AHEAD])
                 k = tl[t]
                 if k != j and g[k] > l1:
                     st[k] = 2
@@ -969,9 +971,9 @@ def slim_topk(
                 # the exact checks add the rest, over users outside column j, where r <= 0:
                 # zeroed there for the checks, the residual makes each dot product fall
                 # monotonically, and a walk may end once its value is low enough
-                for p in range(t_indptr[j], t_indptr[j + 1]):
+                for p in range(jp, t_indptr[j + 1]):
                     u = t_indices[p]
-                    rj[p - t_indptr[j]] = r32[u]
+                    rj[p - jp] = r32[u]
                     r32[u] = 0.0
                 # only the strongest violators (by one-step value) join, at most doubling W:
                 # adding all of them let W grow to several times the final support, past the
@@ -982,29 +984,30 @@ def slim_topk(
                 # misses overlap, and the walks read it from there (below)
                 n_open = 0
                 for t in range(n_cand):
-                    if t + 8 < n_cand:
-                        k8 = cl[t + 8]
-                        _prefetch(ck, k8)
-                        _prefetch(sq_norms, k8)
-                        _prefetch(t_indptr, k8)
+                    if t + ITEM_AHEAD < n_cand:
+                        k_next = cl[t + ITEM_AHEAD]
+                        _prefetch(ck, k_next)
+                        _prefetch(sq_norms, k_next)
+                        _prefetch(t_indptr, k_next)
                     k = cl[t]
                     if (st[k] == 2 or st[k] == 4) and bd[k] > l1:
                         ub = bd[k]
+                        sqk = sq_norms[k]
+                        norm = np.sqrt(sqk)
                         if st[k] == 4 and dense:
-                            ub_drift = ck[k] + np.sqrt(sq_norms[k]) * drift
+                            ub_drift = ck[k] + norm * drift
                             if ub_drift < l1 * (1.0 - 1e-4):
                                 continue
                             ub = min(ub, ub_drift)
                         # (> 0 for the bucket order; the drift bound's margin may leave
                         # ub a little below l1)
-                        sqk = sq_norms[k]
                         ov[n_open] = max((ub - l1) / (sqk + l2), 1e-30)
                         oi[n_open] = k
                         olo[n_open] = t_indptr[k]
                         ohi[n_open] = t_indptr[k + 1]
                         obd[n_open] = bd[k]
                         oden[n_open] = sqk + l2
-                        onorm[n_open] = np.sqrt(sqk)
+                        onorm[n_open] = norm
                         n_open += 1
                 _bucket_order(ov, n_open, hist[b], op)
                 added = 0
@@ -1041,8 +1044,8 @@ def slim_topk(
                     ck[k] = dot - onorm[t2] * drift
                     if full and dot > l1:
                         added = heap_offer(hvl, hil, added, (dot - l1) / den, k)
-                for p in range(t_indptr[j], t_indptr[j + 1]):
-                    r32[t_indices[p]] = rj[p - t_indptr[j]]
+                for p in range(jp, t_indptr[j + 1]):
+                    r32[t_indices[p]] = rj[p - jp]
                 if added == 0:
                     break
                 for t in range(added):
