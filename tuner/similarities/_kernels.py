@@ -532,17 +532,29 @@ def _extend_gram(
     # each new like pairs with the likes of its user before it: its user's old likes and
     # earlier new ones, all at smaller positions, so into the new item's row (the lower
     # triangle: one row per new like, where adding into its column took a cache line a pair)
-    for t in range(n_new):
+    # Most new likes (56% on Zen-shaped data) are their user's first in W and pair with
+    # nothing: a branch-free pass keeps only those whose key before is the same user's, so the
+    # walks below do not mispredict on whether there is anything to walk
+    n_pl = 0
+    for t in range(1 if n_new > 0 and landed[0] == 0 else 0, n_new):
+        o = landed[t]
+        landed[n_pl] = o
+        n_pl += np.int64((keys[o - 1] >> POS_BITS) == (keys[o] >> POS_BITS))
+    for t in range(n_pl):
         o = landed[t]
         user = keys[o] >> POS_BITS
         b = keys[o] & _POS_MASK
         i1 = o - 1
         if unit:
+            g2[b, keys[i1] & _POS_MASK] += 1
+            i1 -= 1
             while i1 >= 0 and (keys[i1] >> POS_BITS) == user:
                 g2[b, keys[i1] & _POS_MASK] += 1
                 i1 -= 1
         else:
             v2 = vals[o]
+            g2[b, keys[i1] & _POS_MASK] += vals[i1] * v2
+            i1 -= 1
             while i1 >= 0 and (keys[i1] >> POS_BITS) == user:
                 g2[b, keys[i1] & _POS_MASK] += vals[i1] * v2
                 i1 -= 1
