@@ -539,7 +539,7 @@ def _extend_gram(
     for t in range(1 if n_new > 0 and landed[0] == 0 else 0, n_new):
         o = landed[t]
         landed[n_pl] = o
-        n_pl += np.int64((keys[o - 1] >> POS_BITS) == (keys[o] >> POS_BITS))
+        n_pl += (keys[o - 1] >> POS_BITS) == (keys[o] >> POS_BITS)
     for t in range(n_pl):
         o = landed[t]
         user = keys[o] >> POS_BITS
