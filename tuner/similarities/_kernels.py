@@ -317,8 +317,7 @@ def _col_dot_until(
     """``base + sum_p t_data[p] * r[t_indices[p]]`` over ``lo <= p < hi`` (one column of X
     against a residual that is <= 0 there), ended early once the running value is <= ``stop``:
     the rest can only lower it. Looked at every 8 likes (an early-ended walk read 43 likes on
-    average, and looking every 16 read 4 more each: 0.97x SLIM's time; every 4 or 12 was
-    slower); four independent sums, because one sum waits on its previous add at every like
+    average when looking every 16: 0.96-0.97x SLIM's time; every 4 or 12 was slower); four independent sums, because one sum waits on its previous add at every like
     and four let the gathers overlap (2.5 instead of 3.9 ns per like in a benchmark of this
     loop alone).
 
@@ -532,9 +531,9 @@ def _extend_gram(
     # each new like pairs with the likes of its user before it: its user's old likes and
     # earlier new ones, all at smaller positions, so into the new item's row (the lower
     # triangle: one row per new like, where adding into its column took a cache line a pair)
-    # Most new likes (56% on Zen-shaped data) are their user's first in W and pair with
-    # nothing: a branch-free pass keeps only those whose key before is the same user's, so the
-    # walks below do not mispredict on whether there is anything to walk
+    # Most new likes (56% on the full-size synthetic data) are their user's first in W and
+    # pair with nothing: a branch-free pass keeps only those whose key before is the same
+    # user's, so the walks below do not mispredict on whether there is anything to walk
     n_pl = 0
     for t in range(1 if n_new > 0 and landed[0] == 0 else 0, n_new):
         o = landed[t]
@@ -560,7 +559,7 @@ def _extend_gram(
                 i1 -= 1
     # mirror the new lower entries into the upper triangle: per band of 16 new rows, each
     # row above takes its 16 entries from the band's column (one line written per row, where
-    # a column of 64 x 64 tiles wrote a line per entry: 0.97x SLIM's time)
+    # a column of 64 x 64 tiles wrote a line per entry: 0.96-0.99x SLIM's time)
     tile = 16
     for b0 in range(s_old, s, tile):
         b1 = min(b0 + tile, s)
