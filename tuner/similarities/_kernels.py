@@ -317,9 +317,9 @@ def _col_dot_until(
     """``base + sum_p t_data[p] * r[t_indices[p]]`` over ``lo <= p < hi`` (one column of X
     against a residual that is <= 0 there), ended early once the running value is <= ``stop``:
     the rest can only lower it. Looked at every 8 likes (an early-ended walk read 43 likes on
-    average when looking every 16: 0.96-0.97x SLIM's time; every 4 or 12 was slower); four independent sums, because one sum waits on its previous add at every like
-    and four let the gathers overlap (2.5 instead of 3.9 ns per like in a benchmark of this
-    loop alone).
+    average when looking every 16: 0.96-0.97x SLIM's time; every 4 or 12 was slower); four
+    independent sums, because one sum waits on its previous add at every like and four let the
+    gathers overlap (2.5 instead of 3.9 ns per like in a benchmark of this loop alone).
 
     Returns:
         (the value, or the running value when it stopped early (an upper bound); True if
