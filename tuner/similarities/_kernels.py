@@ -533,7 +533,8 @@ def _extend_gram(
     # triangle: one row per new like, where adding into its column took a cache line a pair)
     # Most new likes (56% on the full-size synthetic data) are their user's first in W and
     # pair with nothing: a branch-free pass keeps only those whose key before is the same
-    # user's, so the walks below do not mispredict on whether there is anything to walk
+    # user's, so every walk below takes at least one step and does not mispredict on whether
+    # there is anything to walk
     n_pl = 0
     for t in range(1 if n_new > 0 and landed[0] == 0 else 0, n_new):
         o = landed[t]
@@ -545,15 +546,11 @@ def _extend_gram(
         b = keys[o] & _POS_MASK
         i1 = o - 1
         if unit:
-            g2[b, keys[i1] & _POS_MASK] += 1
-            i1 -= 1
             while i1 >= 0 and (keys[i1] >> POS_BITS) == user:
                 g2[b, keys[i1] & _POS_MASK] += 1
                 i1 -= 1
         else:
             v2 = vals[o]
-            g2[b, keys[i1] & _POS_MASK] += vals[i1] * v2
-            i1 -= 1
             while i1 >= 0 and (keys[i1] >> POS_BITS) == user:
                 g2[b, keys[i1] & _POS_MASK] += vals[i1] * v2
                 i1 -= 1
