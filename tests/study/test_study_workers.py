@@ -15,6 +15,7 @@ import pytest
 from optuna.trial import TrialState
 
 from tuner.study import run_study, run_worker, split_threads, trial_counts
+from tuner.study.storage import open_storage
 
 
 def test_cores_are_split_between_workers() -> None:
@@ -68,7 +69,7 @@ iterations = 20
 
 @pytest.mark.slow
 def test_killed_worker_trial_is_failed_by_heartbeat_and_retried(
-    prepared_small: Path, sqlite_url: str, write_space: Callable[..., Path]
+    prepared_small: Path, sqlite_url: str, write_space: Callable[..., Path], tmp_path: Path
 ) -> None:
     space = write_space(SLOW_SPACE)
     common = dict(storage=sqlite_url, study_name="k", heartbeat=1)
@@ -83,24 +84,37 @@ def test_killed_worker_trial_is_failed_by_heartbeat_and_retried(
     earlier = study.trials[0]
     assert earlier.state == TrialState.COMPLETE
 
-    victim = subprocess.Popen(
-        [sys.executable, "-m", "tuner", "worker", "--storage", sqlite_url, "--study-name", "k",
-         "--n-trials", "3", "--heartbeat", "1", "--quiet"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "NUMBA_NUM_THREADS": "1"},
-    )  # fmt: skip
+    # The victim's output goes to a file, so that a failure below says what the victim did.
+    log_path = tmp_path / "victim.log"
+    with open(log_path, "wb") as log:
+        victim = subprocess.Popen(
+            [sys.executable, "-m", "tuner", "worker", "--storage", sqlite_url, "--study-name",
+             "k", "--n-trials", "3", "--heartbeat", "1"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "NUMBA_NUM_THREADS": "1"},
+        )  # fmt: skip
+    # One storage opened once and a query for running trials only: a poll takes milliseconds,
+    # not the hundreds that a fresh load_study takes on a busy machine (a trial here lasts a
+    # few seconds, and a slow poll could miss both of the victim's).
+    storage = open_storage(sqlite_url, heartbeat=None)
+    study_id = storage.get_study_id_from_name("k")
     killed = None
     try:
         deadline = time.monotonic() + 300  # only guards against hanging forever
         while killed is None and time.monotonic() < deadline and victim.poll() is None:
-            for t in optuna.load_study(study_name="k", storage=sqlite_url).trials:
-                if t.state == TrialState.RUNNING and t.intermediate_values:
+            for t in storage.get_all_trials(study_id, states=(TrialState.RUNNING,)):
+                if t.intermediate_values:
                     killed = t
                     break
             else:
-                time.sleep(0.05)
-        assert killed is not None, "the worker never got mid-trial"
+                time.sleep(0.01)
+        if killed is None:
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+            pytest.fail(
+                f"the worker never got mid-trial (exit status {victim.poll()}); its last lines:\n"
+                + "\n".join(tail)
+            )
         victim.send_signal(signal.SIGKILL)
     finally:
         victim.kill()
