@@ -225,6 +225,36 @@ def test_ctrl_c_while_optuna_books_a_trial_leaves_no_trial_running(
     assert result.counts.running == 0
 
 
+@pytest.mark.usefixtures("sigint_raises")
+def test_ctrl_c_during_a_report_lets_the_storage_call_finish(
+    prepared_small: Path, sqlite_url: str, write_space: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    common = dict(storage=sqlite_url, study_name="r", heartbeat=60)
+    run_study(data_dir=prepared_small, model="als", n_trials=1, space_path=write_space(),
+              **common)  # type: ignore[arg-type]
+    report = optuna.trial.Trial.report
+    sent: list[tuple[int, int]] = []
+
+    def interrupted_report(self: optuna.trial.Trial, value: float, step: int) -> None:
+        if not sent:
+            sent.append((self.number, step))
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)  # the handler runs here, as if in the middle of a database fetch
+        report(self, value, step)
+
+    monkeypatch.setattr(optuna.trial.Trial, "report", interrupted_report)
+    with pytest.raises(KeyboardInterrupt):
+        run_worker(n_trials=3, **common)  # type: ignore[arg-type]
+    assert sent
+    number, step = sent[0]
+    trial = optuna.load_study(study_name="r", storage=sqlite_url).trials[number]
+    # the report that the Ctrl-C landed in was written whole, and the run stopped right after
+    assert step in trial.intermediate_values
+    assert max(trial.intermediate_values) == step
+    assert trial.state == TrialState.FAIL and trial.user_attrs["interrupted"]
+
+
 def test_trial_that_never_got_a_heartbeat_is_failed_and_retried(
     prepared_small: Path, sqlite_url: str, write_space: Callable[..., Path]
 ) -> None:

@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tuner.errors import ConfigError, SolverError, StorageError
 from tuner.objectives import METRIC, get_objective
@@ -263,6 +263,41 @@ class _Interrupts:
         finally:
             self.immediate = False
 
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """A region inside :meth:`allowed` that Ctrl-C must not cut short (a storage call: an
+        interrupted database fetch leaves a closed cursor and a logged traceback); a Ctrl-C
+        received there is raised as soon as it ends."""
+        outer = self.immediate
+        self.immediate = False
+        try:
+            yield
+        finally:
+            self.immediate = outer
+        if outer:
+            self.check()
+
+
+class _StorageSafeTrial:
+    """The trial as the objective sees it: its calls (reports, pruning checks, attributes,
+    suggestions, all of which go to the storage) run in :meth:`_Interrupts.deferred`."""
+
+    def __init__(self, trial: optuna.trial.Trial, interrupts: _Interrupts) -> None:
+        self._trial = trial
+        self._interrupts = interrupts
+
+    def __getattr__(self, name: str) -> Any:
+        with self._interrupts.deferred():  # properties such as ``params`` read the storage too
+            attr = getattr(self._trial, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._interrupts.deferred():
+                return attr(*args, **kwargs)
+
+        return call
+
 
 def _fail_orphaned_trials(
     study: optuna.Study, grace: float, first_seen: dict[int, float]
@@ -423,7 +458,7 @@ def run_worker(
             raise _BudgetSpent(f"budget of {budget} trials already spent")
         try:
             with interrupts.allowed():
-                return objective(trial)
+                return objective(cast("optuna.trial.Trial", _StorageSafeTrial(trial, interrupts)))
         except KeyboardInterrupt:
             # Ctrl-C is not the trial's fault: it must not eat into the budget on resume.
             trial.set_user_attr("interrupted", True)
