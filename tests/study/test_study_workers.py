@@ -167,6 +167,12 @@ def test_budget_counts_ignore_retried_surplus_and_interrupted_failures() -> None
     assert counts.finished == 3 and counts.claimed == 4
 
 
+def _sigint_lands_here() -> None:
+    """Send this process a SIGINT and give its handler time to run here, where the caller is."""
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.1)
+
+
 class _SigintSampler(optuna.samplers.TPESampler):
     """TPE that sends this process one SIGINT while Optuna creates (``before_trial``) or
     closes (``after_trial``) a trial: where a Ctrl-C used to leave a trial RUNNING forever."""
@@ -179,8 +185,7 @@ class _SigintSampler(optuna.samplers.TPESampler):
     def _interrupt(self) -> None:
         if not self.sent:
             self.sent = True
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.1)  # the handler runs here, in the middle of Optuna's bookkeeping
+            _sigint_lands_here()  # in the middle of Optuna's bookkeeping
 
     def before_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         super().before_trial(study, trial)
@@ -239,8 +244,7 @@ def test_ctrl_c_during_a_report_lets_the_storage_call_finish(
     def interrupted_report(self: optuna.trial.Trial, value: float, step: int) -> None:
         if not sent:
             sent.append((self.number, step))
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.1)  # the handler runs here, as if in the middle of a database fetch
+            _sigint_lands_here()  # as if in the middle of the report's database calls
         report(self, value, step)
 
     monkeypatch.setattr(optuna.trial.Trial, "report", interrupted_report)
