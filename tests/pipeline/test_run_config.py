@@ -23,9 +23,9 @@ def test_toml_file_then_overrides(tmp_path: Path) -> None:
     file = tmp_path / "run.toml"
     file.write_text(
         'name = "course"\n'
-        "[data]\nsource = \"lists\"\npath = \"users.dat\"\nlists_format = \"count\"\n"
-        "[study]\nn_trials = 7\npruner = \"median\"\n"
-        "[similarities]\nmethods = [\"cosine\", \"als\"]\nanchors = [5, 7]\n",
+        '[data]\nsource = "lists"\npath = "users.dat"\nlists_format = "count"\n'
+        '[study]\nn_trials = 7\npruner = "median"\n'
+        '[similarities]\nmethods = ["cosine", "als"]\nanchors = [5, 7]\n',
         encoding="utf-8",
     )
     config = load_config(file, {"study.workers": 2})
@@ -49,17 +49,17 @@ def test_resolved_configuration_round_trips(tmp_path: Path) -> None:
     ("toml", "overrides", "needle"),
     [
         ("[study]\nbudget = 3\n", {}, "unknown key 'budget'"),
-        ("[data]\nsource = \"csv\"\n", {}, "source must be one of"),
-        ("[data]\nsource = \"zen\"\n", {}, "needs a path"),
+        ('[data]\nsource = "csv"\n', {}, "source must be one of"),
+        ('[data]\nsource = "zen"\n', {}, "needs a path"),
         ("", {"data.test_frac": 1.5}, "test_frac must be a number in (0, 1)"),
         ("", {"data.test_frac": 0.5, "data.val_frac": 0.5}, "test_frac + val_frac must be < 1"),
         ("", {"study.n_trials": 0}, "n_trials.als must be an integer >= 1"),
         ("", {"study.pruner": "asha"}, "pruner must be one of"),
         ("", {"study.models": ["svd"]}, "models must be a non-empty list"),
-        ("[study]\nspaces = { ials = \"/nonexistent.toml\" }\n", {}, "does not exist"),
-        ("[similarities]\nmethods = [\"bm25\"]\n", {}, "methods must be a list of"),
+        ('[study]\nspaces = { ials = "/nonexistent.toml" }\n', {}, "does not exist"),
+        ('[similarities]\nmethods = ["bm25"]\n', {}, "methods must be a list of"),
         ("", {"study.models": ["als"]}, "need the ials study"),
-        ("name = \"a b\"\n", {}, "name must be letters"),
+        ('name = "a b"\n', {}, "name must be letters"),
         ("[study\n", {}, "is not valid TOML"),
     ],
 )

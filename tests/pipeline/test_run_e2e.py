@@ -116,13 +116,31 @@ def test_interrupted_run_resumes_with_earlier_trials_intact(tuner_home: Path) ->
     # a trial at this scale takes 0.1-0.3 s: with a budget of 6 the study could end between
     # seeing two finished trials and the Ctrl-C, which then hit the export instead
     budget = 60
-    argv = [sys.executable, "-m", "tuner", "run", "--scale", "0.02", "--name", "ctrlc",
-            "--models", "ials", "--no-similarities", "--n-trials", str(budget)]
+    argv = [
+        sys.executable,
+        "-m",
+        "tuner",
+        "run",
+        "--scale",
+        "0.02",
+        "--name",
+        "ctrlc",
+        "--models",
+        "ials",
+        "--no-similarities",
+        "--n-trials",
+        str(budget),
+    ]
     env = {**os.environ, "TUNER_HOME": str(tuner_home)}
     storage = f"sqlite:///{tuner_home / 'studies.db'}"
-    proc = subprocess.Popen(argv, env=env, start_new_session=True,
-                            preexec_fn=_sigint_as_in_a_terminal,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        argv,
+        env=env,
+        start_new_session=True,
+        preexec_fn=_sigint_as_in_a_terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 600
         before: dict[int, tuple[dict, float | None]] = {}

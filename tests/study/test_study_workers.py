@@ -192,8 +192,13 @@ class _SigintSampler(optuna.samplers.TPESampler):
         if self.when == "ask":
             self._interrupt()
 
-    def after_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial,
-                    state: TrialState, values: object) -> None:
+    def after_trial(
+        self,
+        study: optuna.Study,
+        trial: optuna.trial.FrozenTrial,
+        state: TrialState,
+        values: object,
+    ) -> None:
         if self.when == "tell":
             self._interrupt()
         super().after_trial(study, trial, state, values)  # type: ignore[arg-type]
@@ -202,12 +207,14 @@ class _SigintSampler(optuna.samplers.TPESampler):
 @pytest.mark.usefixtures("sigint_raises")
 @pytest.mark.parametrize("when", ["ask", "tell"])
 def test_ctrl_c_while_optuna_books_a_trial_leaves_no_trial_running(
-    when: str, prepared_small: Path, sqlite_url: str, write_space: Callable[..., Path],
+    when: str,
+    prepared_small: Path,
+    sqlite_url: str,
+    write_space: Callable[..., Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     common = dict(storage=sqlite_url, study_name="c", heartbeat=60)
-    run_study(data_dir=prepared_small, model="als", n_trials=1, space_path=write_space(),
-              **common)  # type: ignore[arg-type]
+    run_study(data_dir=prepared_small, model="als", n_trials=1, space_path=write_space(), **common)  # type: ignore[arg-type]
     sampler = _SigintSampler(when)
     monkeypatch.setattr("tuner.study.worker.make_sampler", lambda *a, **k: sampler)
     with pytest.raises(KeyboardInterrupt):
@@ -232,12 +239,13 @@ def test_ctrl_c_while_optuna_books_a_trial_leaves_no_trial_running(
 
 @pytest.mark.usefixtures("sigint_raises")
 def test_ctrl_c_during_a_report_lets_the_storage_call_finish(
-    prepared_small: Path, sqlite_url: str, write_space: Callable[..., Path],
+    prepared_small: Path,
+    sqlite_url: str,
+    write_space: Callable[..., Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     common = dict(storage=sqlite_url, study_name="r", heartbeat=60)
-    run_study(data_dir=prepared_small, model="als", n_trials=1, space_path=write_space(),
-              **common)  # type: ignore[arg-type]
+    run_study(data_dir=prepared_small, model="als", n_trials=1, space_path=write_space(), **common)  # type: ignore[arg-type]
     report = optuna.trial.Trial.report
     sent: list[tuple[int, int]] = []
 
@@ -263,8 +271,14 @@ def test_trial_that_never_got_a_heartbeat_is_failed_and_retried(
     prepared_small: Path, sqlite_url: str, write_space: Callable[..., Path]
 ) -> None:
     common = dict(storage=sqlite_url, study_name="o")
-    run_study(data_dir=prepared_small, model="als", n_trials=1, space_path=write_space(),
-              heartbeat=1, **common)  # type: ignore[arg-type]
+    run_study(
+        data_dir=prepared_small,
+        model="als",
+        n_trials=1,
+        space_path=write_space(),
+        heartbeat=1,
+        **common,
+    )  # type: ignore[arg-type]
     # a worker killed between creating a trial and its first heartbeat leaves this behind
     study = optuna.load_study(study_name="o", storage=sqlite_url)
     orphan = study.ask({"factors": optuna.distributions.IntDistribution(4, 8)})

@@ -29,19 +29,32 @@ examples:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="TOML", help="run configuration file (see README)")
-    parser.add_argument("--name", help="run name: names the studies <name>-als/<name>-ials and "
-                        "the output directory (default: from the source, e.g. synthetic-0.1)")
+    parser.add_argument(
+        "--name",
+        help="run name: names the studies <name>-als/<name>-ials and "
+        "the output directory (default: from the source, e.g. synthetic-0.1)",
+    )
     data = parser.add_argument_group("data")
     data.add_argument("--source", choices=("zen", "zen-v2", "interactions", "lists", "synthetic"))
     data.add_argument("--path", help="input file or directory of the source")
     data.add_argument("--scale", type=float, help="synthetic size; 1 = full Zen shape")
     data.add_argument("--seed", type=int, help="seed of the split (and of the synthetic data)")
-    data.add_argument("--debug-items", type=float, metavar="FRAC",
-                      help="keep the top FRAC of items by popularity")
-    data.add_argument("--debug-users", type=float, metavar="FRAC",
-                      help="keep a random FRAC of users")
-    data.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                      help="a loader option of 'tuner prepare' (e.g. min_rating=4, sep=';')")
+    data.add_argument(
+        "--debug-items",
+        type=float,
+        metavar="FRAC",
+        help="keep the top FRAC of items by popularity",
+    )
+    data.add_argument(
+        "--debug-users", type=float, metavar="FRAC", help="keep a random FRAC of users"
+    )
+    data.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a loader option of 'tuner prepare' (e.g. min_rating=4, sep=';')",
+    )
     study = parser.add_argument_group("studies")
     add_storage(study)
     study.add_argument("--models", help="comma-separated models to tune (default: als,ials)")
@@ -71,11 +84,19 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """Command-line values as dotted configuration keys (only those the user gave)."""
     out: dict[str, Any] = {}
     simple = {
-        "name": "name", "source": "data.source", "path": "data.path", "scale": "data.scale",
-        "seed": "data.seed", "debug_items": "data.debug_items",
-        "debug_users": "data.debug_users", "storage": "study.storage",
-        "n_trials": "study.n_trials", "workers": "study.workers", "pruner": "study.pruner",
-        "top_k": "similarities.top_k", "out": "output.dir",
+        "name": "name",
+        "source": "data.source",
+        "path": "data.path",
+        "scale": "data.scale",
+        "seed": "data.seed",
+        "debug_items": "data.debug_items",
+        "debug_users": "data.debug_users",
+        "storage": "study.storage",
+        "n_trials": "study.n_trials",
+        "workers": "study.workers",
+        "pruner": "study.pruner",
+        "top_k": "similarities.top_k",
+        "out": "output.dir",
     }
     for attr, key in simple.items():
         value = getattr(args, attr)

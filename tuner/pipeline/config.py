@@ -129,7 +129,10 @@ def _check_int(where: str, name: str, value: Any, low: int) -> None:
 def validate(config: dict[str, Any]) -> dict[str, Any]:
     """Check types and ranges of a merged configuration; return it with derived defaults filled."""
     data, study, sims, output = (
-        config["data"], config["study"], config["similarities"], config["output"]
+        config["data"],
+        config["study"],
+        config["similarities"],
+        config["output"],
     )
     if data["source"] not in SOURCES:
         raise _fail(
@@ -152,36 +155,45 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
 
     models = study["models"]
     if not isinstance(models, list) or not models or any(m not in MODELS for m in models):
-        raise _fail("[study]", f"models must be a non-empty list of {', '.join(MODELS)}, "
-                    f"got {models!r}")
+        raise _fail(
+            "[study]", f"models must be a non-empty list of {', '.join(MODELS)}, got {models!r}"
+        )
     n_trials = study["n_trials"]
     if isinstance(n_trials, int) and not isinstance(n_trials, bool):
         study["n_trials"] = n_trials = {m: n_trials for m in MODELS}
     if not isinstance(n_trials, dict) or set(n_trials) - set(MODELS):
-        raise _fail("[study]", f"n_trials must be a number or a table of {', '.join(MODELS)}, "
-                    f"got {n_trials!r}")
+        raise _fail(
+            "[study]",
+            f"n_trials must be a number or a table of {', '.join(MODELS)}, got {n_trials!r}",
+        )
     for model in models:
         n_trials.setdefault(model, DEFAULT_TRIALS)
         _check_int("[study]", f"n_trials.{model}", n_trials[model], 1)
     _check_int("[study]", "workers", study["workers"], 1)
     _check_int("[study]", "seed", study["seed"], 0)
     if study["pruner"] not in PRUNERS:
-        raise _fail("[study]", f"pruner must be one of {', '.join(PRUNERS)}, "
-                    f"got {study['pruner']!r}")
+        raise _fail(
+            "[study]", f"pruner must be one of {', '.join(PRUNERS)}, got {study['pruner']!r}"
+        )
     for table in ("spaces", "enqueue"):
         entries = study[table]
         if not isinstance(entries, dict) or set(entries) - set(MODELS):
-            raise _fail("[study]", f"{table} must be a table keyed by {', '.join(MODELS)}, "
-                        f"got {entries!r}")
+            raise _fail(
+                "[study]", f"{table} must be a table keyed by {', '.join(MODELS)}, got {entries!r}"
+            )
         for model, file in entries.items():
             if not Path(file).is_file():
-                raise _fail("[study]", f"{table}.{model} file {file!r} does not exist; "
-                            "give the path of an existing file")
+                raise _fail(
+                    "[study]",
+                    f"{table}.{model} file {file!r} does not exist; "
+                    "give the path of an existing file",
+                )
 
     methods = sims["methods"]
     if not isinstance(methods, list) or any(m not in METHODS for m in methods):
-        raise _fail("[similarities]", f"methods must be a list of {', '.join(METHODS)}, "
-                    f"got {methods!r}")
+        raise _fail(
+            "[similarities]", f"methods must be a list of {', '.join(METHODS)}, got {methods!r}"
+        )
     _check_int("[similarities]", "top_k", sims["top_k"], 1)
     if not isinstance(sims["anchors"], list):
         raise _fail(
@@ -189,15 +201,19 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         )
     if sims["enabled"] and not {"als", "ials"} <= set(models) and {"als", "ials"} & set(methods):
         missing = sorted({"als", "ials"} - set(models))
-        raise _fail("[similarities]", f"methods als/ials need the {', '.join(missing)} study; "
-                    "add it to study.models or drop it from similarities.methods")
+        raise _fail(
+            "[similarities]",
+            f"methods als/ials need the {', '.join(missing)} study; "
+            "add it to study.models or drop it from similarities.methods",
+        )
     if output["dir"] is not None and not isinstance(output["dir"], str):
         raise _fail("[output]", f"dir must be a path, got {output['dir']!r}")
     if config["name"] is None:
         config["name"] = default_name(data)
     elif not isinstance(config["name"], str) or not _NAME.fullmatch(config["name"]):
-        raise _fail("run", f"name must be letters, digits, '.', '-' or '_', "
-                    f"got {config['name']!r}")
+        raise _fail(
+            "run", f"name must be letters, digits, '.', '-' or '_', got {config['name']!r}"
+        )
     return config
 
 
@@ -219,13 +235,16 @@ def load_config(
     if path is not None:
         path = Path(path)
         if not path.is_file():
-            raise ConfigError(f"run configuration {str(path)!r} does not exist; "
-                              "pass the path of a TOML file (see 'tuner run --help')")
+            raise ConfigError(
+                f"run configuration {str(path)!r} does not exist; "
+                "pass the path of a TOML file (see 'tuner run --help')"
+            )
         try:
             loaded = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"run configuration {str(path)!r} is not valid TOML ({exc}); "
-                              "fix the file") from None
+            raise ConfigError(
+                f"run configuration {str(path)!r} is not valid TOML ({exc}); fix the file"
+            ) from None
         _merge(config, loaded, "run")
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.rpartition(".")

@@ -100,9 +100,11 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
     data_dir = _prepare(config)
     data = load_prepared(data_dir)
     m = data.manifest
-    _say(f"data: {m['n_users']:,} users x {m['n_items']:,} items, {m['n_likes']:,} likes; "
-         f"held out {m['n_val']:,} validation and {m['n_test']:,} test likes "
-         f"(fingerprint {data.fingerprint[:12]})")
+    _say(
+        f"data: {m['n_users']:,} users x {m['n_items']:,} items, {m['n_likes']:,} likes; "
+        f"held out {m['n_val']:,} validation and {m['n_test']:,} test likes "
+        f"(fingerprint {data.fingerprint[:12]})"
+    )
 
     sims_cfg = config["similarities"]
     if sims_cfg["enabled"] and sims_cfg["anchors"]:
@@ -118,8 +120,10 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
     for model, space in spaces.items():
         name = study_name_for(config, model)
         n_trials = study_cfg["n_trials"][model]
-        _say(f"study {name!r}: {model} on {space.name}, budget {n_trials} trials, "
-             f"{study_cfg['workers']} worker(s), pruner {study_cfg['pruner']}")
+        _say(
+            f"study {name!r}: {model} on {space.name}, budget {n_trials} trials, "
+            f"{study_cfg['workers']} worker(s), pruner {study_cfg['pruner']}"
+        )
         run_study(
             data_dir=data_dir,
             model=model,
@@ -200,15 +204,24 @@ def format_summary(summary: dict[str, Any], config: dict[str, Any]) -> str:
     pop = summary["popularity"]
     rows = [("model", "val MRR@100", "test MRR@100", "trials (ok/pruned/failed)", "best params")]
     for model, s in summary["models"].items():
-        rows.append((
-            model,
-            f"{s['val_mrr_at_100']:.4f}",
-            f"{s['test_mrr_at_100']:.4f}",
-            f"{s['n_complete']}/{s['n_pruned']}/{s['n_failed']}",
-            _format_params(s["params"]),
-        ))
-    rows.append(("popularity", f"{pop['val_mrr_at_100']:.4f}", f"{pop['test_mrr_at_100']:.4f}",
-                 "-", "(floor)"))
+        rows.append(
+            (
+                model,
+                f"{s['val_mrr_at_100']:.4f}",
+                f"{s['test_mrr_at_100']:.4f}",
+                f"{s['n_complete']}/{s['n_pruned']}/{s['n_failed']}",
+                _format_params(s["params"]),
+            )
+        )
+    rows.append(
+        (
+            "popularity",
+            f"{pop['val_mrr_at_100']:.4f}",
+            f"{pop['test_mrr_at_100']:.4f}",
+            "-",
+            "(floor)",
+        )
+    )
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     table = "\n".join(
         "  " + "  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]

@@ -299,9 +299,7 @@ class _StorageSafeTrial:
         return call
 
 
-def _fail_orphaned_trials(
-    study: optuna.Study, grace: float, first_seen: dict[int, float]
-) -> None:
+def _fail_orphaned_trials(study: optuna.Study, grace: float, first_seen: dict[int, float]) -> None:
     """Fail (and retry, as for a stale heartbeat) RUNNING trials that never got a heartbeat.
 
     Optuna fails only trials whose heartbeat went stale; a worker killed between creating a
