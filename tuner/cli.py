@@ -26,6 +26,11 @@ COMMANDS: dict[str, str] = {
     "export": "tuner.commands.export",
     "similarities": "tuner.commands.similarities",
     "run": "tuner.commands.run",
+    "fit": "tuner.commands.fit",
+    "recommend": "tuner.commands.recommend",
+    "similar": "tuner.commands.similar",
+    "studies": "tuner.commands.studies",
+    "delete-study": "tuner.commands.delete_study",
 }
 
 
