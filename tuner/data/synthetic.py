@@ -127,7 +127,7 @@ def _names(rng: np.random.Generator, topic_words: np.ndarray) -> np.ndarray:
     nums = np.asarray(rng.integers(5, 16, size=n)).tolist()
     years = np.asarray(rng.integers(2018, 2027, size=n)).tolist()
     out = np.empty(n, dtype=object)
-    for i in range(n):  # 100k short strings: str.format per item is fast enough (~0.1 s)
+    for i in range(n):  # short strings: str.format per item is fast enough at 100k items
         out[i] = f"{topic_words[i].capitalize()}: " + phrase[i].format(n=nums[i], year=years[i])
     return out
 

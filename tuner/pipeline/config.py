@@ -53,8 +53,8 @@ SOURCES = tuple(LOADERS)
 MODELS = tuple(OBJECTIVES)
 METHODS = tuple(SIMILARITY_METHODS)
 
-# The embedded default: a Zen-shaped synthetic small enough for `make run` to finish in
-# about five minutes on two cores (see README, "Performance"); `--scale 1` is the full Zen size.
+# The embedded default: a Zen-shaped synthetic small enough for a quick first `make run`
+# on two cores; `--scale 1` is the full Zen size.
 DEFAULT_SCALE = 0.1
 DEFAULT_TRIALS = 30
 

@@ -208,8 +208,7 @@ def cosine_topk(
                 for q in range(indptr[u], indptr[u + 1]):
                     j = indices[q]
                     # weights are > 0, so a zero accumulator means "not met yet"; counted
-                    # without a branch (a branch on the freshly loaded value mispredicts often
-                    # and stalls on the load: about a third of this loop's time)
+                    # without a branch, which would mispredict on the freshly loaded value
                     v = ac[j]
                     tl[n_touched] = j
                     n_touched += v == 0.0
@@ -316,10 +315,9 @@ def _col_dot_until(
 ) -> tuple[float, bool]:
     """``base + sum_p t_data[p] * r[t_indices[p]]`` over ``lo <= p < hi`` (one column of X
     against a residual that is <= 0 there), ended early once the running value is <= ``stop``:
-    the rest can only lower it. Looked at every 8 likes (an early-ended walk read 43 likes on
-    average when looking every 16: 0.96-0.97x SLIM's time; every 4 or 12 was slower); four
-    independent sums, because one sum waits on its previous add at every like and four let the
-    gathers overlap (2.5 instead of 3.9 ns per like in a benchmark of this loop alone).
+    the rest can only lower it. The running value is looked at every 8 likes (early-ended walks
+    are short); four independent sums let the gathers overlap, where one sum would wait on its
+    previous add at every like.
 
     Returns:
         (the value, or the running value when it stopped early (an upper bound); True if
@@ -478,12 +476,8 @@ def _extend_gram(
     the same user's earlier likes adds each pair once, into the new item's row (the lower
     triangle), and users without a new like cost nothing. The diagonal is the squared column
     norm; the upper triangle is a tiled mirror. Old entries stay in place: the block has a
-    fixed row stride.
-
-    This replaced a counting sort over all users: its per-user counters were read at random
-    (a cache miss per like) and it re-sorted the old items' likes every round. The walks back
-    replaced a scan of every user's run, whose short loops of varying length mispredicted
-    their branches (12% of SLIM's time, the same weights).
+    fixed row stride. The sorted keys are kept between rounds, so a round sorts only the new
+    items' likes, and the walks back touch only the users that have a new like.
 
     Args:
         al: working-set items in position order.
@@ -531,8 +525,8 @@ def _extend_gram(
     # each new like pairs with the likes of its user before it: its user's old likes and
     # earlier new ones, all at smaller positions, so into the new item's row (the lower
     # triangle: one row per new like, where adding into its column took a cache line a pair)
-    # Most new likes (56% on the full-size synthetic data) are their user's first in W and
-    # pair with nothing: a branch-free pass keeps only those whose key before is the same
+    # Most new likes are their user's first in W and pair with nothing: a branch-free pass
+    # keeps only those whose key before is the same
     # user's, so every walk below takes at least one step and does not mispredict on whether
     # there is anything to walk
     n_pl = 0
@@ -555,8 +549,7 @@ def _extend_gram(
                 g2[b, keys[i1] & _POS_MASK] += vals[i1] * v2
                 i1 -= 1
     # mirror the new lower entries into the upper triangle: per band of 16 new rows, each
-    # row above takes its 16 entries from the band's column (one line written per row, where
-    # a column of 64 x 64 tiles wrote a line per entry: 0.96-0.99x SLIM's time)
+    # row above takes its 16 entries from the band's column (one cache line written per row)
     tile = 16
     for b0 in range(s_old, s, tile):
         b1 = min(b0 + tile, s)
@@ -570,7 +563,7 @@ def _extend_gram(
 # share of the stopping threshold below which the dense sweeps defer a weight's step
 DEFER = 0.25
 # the optimality checks prefetch the column of the candidate this many walks ahead, its first
-# PREFETCH_LIKES likes (5 cache lines: an early-ended walk reads 40 or so)
+# PREFETCH_LIKES likes (5 cache lines, as much as most early-ended walks read)
 PREFETCH_AHEAD = 6
 PREFETCH_LIKES = 80
 # loops over item lists (touched items, candidates) prefetch the item this many ahead
@@ -587,8 +580,8 @@ def _bucket_order(vals: np.ndarray, n: int, hist: np.ndarray, out: np.ndarray) -
     """Order ``vals[:n]`` (positive float32) by decreasing value into ``out[:n]``, to 1/8 of an
     octave: a counting sort on the top 11 bits of the floats (sign, exponent and 3 bits of the
     mantissa; for positive floats the bits order as the values do). A value's bucket spans
-    [lo, 1.125 lo); order within a bucket is arbitrary. O(n) where a heap sort of the
-    candidates took a tenth of SLIM's time.
+    [lo, 1.125 lo); order within a bucket is arbitrary. O(n), where a comparison sort is
+    O(n log n).
 
     Args:
         vals: (>= n,) float32, contiguous, every value > 0.
@@ -692,7 +685,7 @@ def slim_topk(
       changed weight instead of a pass over the item's likes; the block grows with W (only
       the pairs with new items are added), and working sets larger than ``gm`` fall back to
       sweeps on a float64 residual over users; the sweeps' running ``G[W, W] w`` has the
-      type of ``q_ws`` (float32 halves the update's time; the callers take it for loose
+      type of ``q_ws`` (float32 has twice the SIMD lanes; the callers take it for loose
       tolerances only) and restarts from an exact float64 product every round;
     * a round ends when a sweep changes no weight by more than tol x the largest weight
       (scikit-learn's criterion); then the optimality of every zero candidate outside W is
@@ -716,8 +709,8 @@ def slim_topk(
       (all <= 0), so its value only falls: the walk ends once it is <= l1 (no violator), or
       once the quota is full and it cannot beat the weakest violator kept. The callers number
       the users by decreasing activity, so the walks meet the heavy users, whose residuals
-      are the most negative, first (and the residuals they read most share cache lines):
-      about 1.25x faster on the whole, where the early end without that order was slower.
+      are the most negative, first (and the residuals they read most share cache lines); the
+      early end pays only with that order.
 
     Args:
         indptr, indices, data: CSR of X, (n_users, n_items), weights > 0.
@@ -826,7 +819,7 @@ def slim_topk(
                     size = heap_offer(hv, hi, size, (g[k] - l1) / (sq_norms[k] + l2), k)
             # the likes of column j's users, restricted to the candidates (branch-free: a
             # like is written, and kept if its item is one): every round's bounds sum over
-            # these, about 40% of the likes, into a sixth of the items
+            # these instead of all the likes of column j's users
             n_e = 0
             jp = t_indptr[j]
             for p in range(jp, t_indptr[j + 1]):
@@ -876,8 +869,8 @@ def slim_topk(
                         q0[x1] = acc
                     s_built = s
                     # the sweeps' running G w is float32 unless the tolerance is tight (see
-                    # slim.py): an update takes half the time of float64 (twice the lanes), and
-                    # the sum restarts exact every round
+                    # slim.py): twice the SIMD lanes of float64, and the sum restarts exact
+                    # every round
                     for x1 in range(s):
                         qw[x1] = q0[x1]
                     # a step of a weight that stays positive is deferred while it is below
@@ -1026,14 +1019,12 @@ def slim_topk(
                 lim = min(max(grow, n_active), heap_val.shape[1])
                 hvl = heap_val[b, :lim]
                 hil = heap_idx[b, :lim]
-                # a walk's own reads are in the open list (L1 / L2) and its column's first lines
-                # were prefetched a few walks before: the walks that end early otherwise
-                # each waited on two or three cache misses in a row (the item's bound, norm and
-                # column span, then the column), and the mispredicted end of the walk before
-                # kept them from overlapping (checks 1.2 -> 0.7 ms an item). The first line alone
-                # left the next ones to miss: five lines are 0.92-0.95x SLIM's time against
-                # three, themselves 0.92-0.96x against one (eight are no better; the column
-                # loops elsewhere, long enough for the hardware's prefetch, gain nothing)
+                # a walk's own reads are in the open list (L1 / L2) and its column's first
+                # PREFETCH_LIKES likes were prefetched a few walks before: a walk that ends
+                # early would otherwise wait on cache misses in a row (the item's bound, norm
+                # and column span, then the column's lines), which the mispredicted end of the
+                # walk before keeps from overlapping; the column loops elsewhere are long
+                # enough for the hardware's own prefetch
                 for t in range(n_open):
                     if t + PREFETCH_AHEAD < n_open:
                         t_ahead = op[t + PREFETCH_AHEAD]
@@ -1049,8 +1040,7 @@ def slim_topk(
                         continue
                     k = oi[t2]
                     # not a violator once the dot product is <= l1, and not a stronger one
-                    # than the weakest kept once the quota is full (a margin below l1, for a
-                    # value tight enough that the drift bound spares a re-check, was slower)
+                    # than the weakest kept once the quota is full
                     den = oden[t2]
                     stop = l1
                     if added == lim:

@@ -24,10 +24,8 @@ DEFAULT_L1_RATIO = 0.15
 # size of the first working set, and the fewest violators a round may add (up to
 # max(WORKING_SET_GROWTH, |W|), the strongest first); they change speed, not results. A small
 # first set is cheap, and the violators of its solution predict the support far better than
-# the co-occurrences do: the first set used to be 512, and most of its Gram block went to
-# popular items that ended at zero. Measured on 2,000 sampled items, 2 threads: 96 / 256 is
-# about 7% faster than 128 / 512, itself about 1.2x faster than 512 / 512; 64 or 192 first,
-# 128 or 640 growth, or growth by |W| / 2 instead of |W|, are slower
+# the co-occurrences do: a large first set spends most of its Gram block on popular items
+# whose weights end at zero
 INIT_WORKING_SET = 96
 WORKING_SET_GROWTH = 256
 # largest working set solved on a dense Gram block (float32: 64 MB per thread; at most 32767:
@@ -93,7 +91,7 @@ def slim_neighbors(
     sq_norms = np.asarray(x.multiply(x).sum(axis=0), dtype=np.float64).ravel()
     # likes (every entry 1): the kernel reads the values from one broadcast element, which
     # stays in L1, instead of a second stream beside the indices (the column walks are bound
-    # by memory latency; this saves about a tenth of the time)
+    # by memory latency)
     unit = bool(x.nnz and x.data.min() == 1.0 and x.data.max() == 1.0)
     if unit:
         data = t_data = np.broadcast_to(np.float32(1.0), x.data.shape)
