@@ -4,6 +4,7 @@ status 2, and leaves no partial output behind."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,15 @@ def _zen_dir(tmp: Path, ratings: str) -> Path:
     _write(d / "zen_item_to_name.csv", "id,name\n1,Один\n2,Два\n")
     _write(d / "zen_item_to_source.csv", "id,source\n1,-5\n2,7\n")
     return d
+
+
+def _exit_status(argv: list[str]) -> int:
+    """main's return value, or the status of the SystemExit that argparse raises on a usage
+    error (what the console script exits with either way)."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
 
 
 Case = Callable[[Ctx, Path], list[str]]
@@ -135,6 +145,72 @@ CASES: list[tuple[str, Case, str]] = [
         "column",
     ),
     (
+        "prepare-names-missing",
+        lambda c, t: [
+            "prepare",
+            "--source",
+            "interactions",
+            "--path",
+            str(_write(t / "r.csv", "user,item,rating\n1,2,5\n2,2,4\n")),
+            "--names",
+            str(t / "missing.csv"),
+            "--out",
+            str(t / "out"),
+        ],
+        "check --names",
+    ),
+    (
+        "prepare-path-is-a-directory",
+        lambda c, t: [
+            "prepare",
+            "--source",
+            "interactions",
+            "--path",
+            str(t),
+            "--out",
+            str(t / "out"),
+        ],
+        "is a directory",
+    ),
+    (
+        "prepare-missing-table",
+        lambda c, t: [
+            "prepare",
+            "--source",
+            "interactions",
+            "--path",
+            str(t / "nope.csv"),
+            "--out",
+            str(t / "out"),
+        ],
+        "pass the interactions table",
+    ),
+    (
+        "prepare-negative-seed",
+        lambda c, t: ["prepare", "--source", "synthetic", "--seed", "-1", "--out", str(t / "out")],
+        "--seed",
+    ),
+    (
+        "run-misspelt-option",
+        lambda c, t: [
+            "run",
+            "--source",
+            "interactions",
+            "--path",
+            str(_write(t / "r.csv", "user,item,rating\n1,2,5\n")),
+            "--option",
+            "min_ratng=4",
+            "--out",
+            str(t / "out"),
+        ],
+        "did you mean min_rating?",
+    ),
+    (
+        "run-option-of-another-source",
+        lambda c, t: ["run", "--option", "sep=,", "--out", str(t / "out")],
+        "has no option 'sep'",
+    ),
+    (
         "run-missing-config",
         lambda c, t: ["run", "--config", str(t / "nope.toml"), "--out", str(t / "out")],
         "nope.toml",
@@ -179,7 +255,64 @@ CASES: list[tuple[str, Case, str]] = [
     (
         "run-zero-trials",
         lambda c, t: ["run", "--n-trials", "0", "--out", str(t / "out")],
-        "n_trials",
+        "argument --n-trials: must be an integer >= 1, got '0'",
+    ),
+    (
+        "run-negative-trials",
+        lambda c, t: ["run", "--n-trials", "-5", "--out", str(t / "out")],
+        "argument --n-trials",
+    ),
+    (
+        "run-zero-workers",
+        lambda c, t: ["run", "--workers", "0", "--out", str(t / "out")],
+        "argument --workers",
+    ),
+    (
+        "study-negative-trials",
+        lambda c, t: [
+            "study",
+            "--data",
+            str(c.data),
+            "--model",
+            "als",
+            "--study-name",
+            "neg",
+            "--storage",
+            c.storage,
+            "--n-trials",
+            "-5",
+        ],
+        "argument --n-trials",
+    ),
+    (
+        "study-zero-workers",
+        lambda c, t: [
+            "study",
+            "--data",
+            str(c.data),
+            "--model",
+            "als",
+            "--study-name",
+            "zero",
+            "--storage",
+            c.storage,
+            "--workers",
+            "0",
+        ],
+        "argument --workers",
+    ),
+    (
+        "worker-zero-trials",
+        lambda c, t: [
+            "worker",
+            "--study-name",
+            c.study,
+            "--storage",
+            c.storage,
+            "--n-trials",
+            "0",
+        ],
+        "argument --n-trials",
     ),
     (
         "run-bad-space",
@@ -356,12 +489,13 @@ def test_bad_input_is_one_line_exit_2_no_output(
 ) -> None:
     argv = build(ctx, tmp_path)
     capsys.readouterr()
-    assert main(argv) == 2
+    assert _exit_status(argv) == 2
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, err
     assert lines[0].startswith(f"tuner {argv[0]}: error: "), lines[0]
     assert needle in lines[0]
+    assert not re.search(r"\b(\w+) \1\b", lines[0]), "a doubled word"
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
     # Nothing half-done under the embedded default either: no prepared data, no run outputs.

@@ -176,7 +176,10 @@ GOOD_LISTS = "0 1 2\n1 2 3\n2 1 3\n3 4 5\n4 1 5\n"
 BAD_INPUTS: dict[str, tuple[Callable[[Path], list[str]], str]] = {
     "missing path": (fixed("--source", "zen", "--path", "/nonexistent/zen"), "does not exist"),
     "no --path": (fixed("--source", "zen"), "needs --path"),
-    "dir without ratings file": (lambda t: ["--source", "zen", "--path", str(t)], "not found"),
+    "dir without ratings file": (
+        lambda t: ["--source", "zen", "--path", str(t)],
+        "does not exist",
+    ),
     "zen wrong columns": (
         zen_dir('user,items\n1,"[1, 2]"\n'),
         "lacks column(s) user_id, item_ids",
@@ -219,7 +222,7 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path], list[str]], str]] = {
     "debug-items above 1": (fixed(*SYN, "--debug-items", "2"), "--debug-items must be a fraction"),
     "scale too small": (fixed("--source", "synthetic", "--scale", "0.0001"), "at least 50"),
     "scale on real data": (lists(GOOD_LISTS, "--scale", "0.5"), "--scale applies to"),
-    "option the loader lacks": (lists(GOOD_LISTS, "--min-rating", "4"), "does not take"),
+    "option the loader lacks": (lists(GOOD_LISTS, "--min-rating", "4"), "has no option"),
 }
 
 

@@ -4,8 +4,27 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 
 from tuner.paths import default_storage_url
+
+
+def int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type``: an integer >= ``low`` (and <= ``high``). argparse names the flag in
+    the error: "argument --n-trials: must be an integer >= 1, got '-5'"."""
+    rule = f">= {low}" if high is None else f"in {low}..{high}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be an integer {rule}, got {text!r}")
+        return value
+
+    parse.__name__ = f"integer {rule}"
+    return parse
 
 
 def add_storage(parser: argparse._ActionsContainer) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tuner.commands._common import add_storage, resolve_storage
+from tuner.commands._common import add_storage, int_at_least, resolve_storage
 
 HELP = "browse the studies in optuna-dashboard"
 DESCRIPTION = """\
@@ -19,7 +19,9 @@ example:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_storage(parser)
-    parser.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
+    parser.add_argument(
+        "--port", type=int_at_least(1, 65535), default=8080, help="port (default: 8080)"
+    )
     parser.add_argument(
         "--host",
         default="127.0.0.1",

@@ -6,6 +6,8 @@ import argparse
 import sys
 import warnings
 
+from tuner.commands._common import int_at_least
+
 HELP = "load a data set, build the like matrix and write the fixed train/val/test split"
 DESCRIPTION = """\
 Load likes from one of the supported layouts, build a binary users x items matrix (duplicates
@@ -51,7 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="replace --out when it already holds a prepared split (atomically)",
     )
     split = parser.add_argument_group("split and subset")
-    split.add_argument("--seed", type=int, default=0, help="split/subset/generator seed (0)")
+    split.add_argument(
+        "--seed", type=int_at_least(0), default=0, help="split/subset/generator seed (0)"
+    )
     split.add_argument(
         "--test-frac",
         type=float,

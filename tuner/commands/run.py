@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from tuner.commands._common import add_storage
+from tuner.commands._common import add_storage, int_at_least
 from tuner.errors import ConfigError
 
 HELP = "the whole job: prepare data, tune ALS and iALS, export, compare similarities"
@@ -38,7 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--source", choices=("zen", "zen-v2", "interactions", "lists", "synthetic"))
     data.add_argument("--path", help="input file or directory of the source")
     data.add_argument("--scale", type=float, help="synthetic size; 1 = full Zen shape")
-    data.add_argument("--seed", type=int, help="seed of the split (and of the synthetic data)")
+    data.add_argument(
+        "--seed", type=int_at_least(0), help="seed of the split (and of the synthetic data)"
+    )
     data.add_argument(
         "--debug-items",
         type=float,
@@ -58,14 +60,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     study = parser.add_argument_group("studies")
     add_storage(study)
     study.add_argument("--models", help="comma-separated models to tune (default: als,ials)")
-    study.add_argument("--n-trials", type=int, metavar="N", help="trial budget of each study")
-    study.add_argument("--workers", type=int, metavar="W", help="worker processes per study")
+    study.add_argument(
+        "--n-trials", type=int_at_least(1), metavar="N", help="trial budget of each study"
+    )
+    study.add_argument(
+        "--workers", type=int_at_least(1), metavar="W", help="worker processes per study"
+    )
     study.add_argument("--pruner", choices=("sha", "hyperband", "median", "none"))
     sims = parser.add_argument_group("similarities")
     sims.add_argument("--no-similarities", action="store_true", help="skip the similarity report")
     sims.add_argument("--methods", help="comma-separated: cosine,slim,als,ials")
     sims.add_argument("--anchors", help="comma-separated raw item ids to list in the report")
-    sims.add_argument("--top-k", type=int, metavar="K", help="neighbours per item (default 100)")
+    sims.add_argument(
+        "--top-k", type=int_at_least(1), metavar="K", help="neighbours per item (default 100)"
+    )
     parser.add_argument(
         "--out", metavar="DIR", help="output directory (default storage/runs/NAME)"
     )

@@ -6,7 +6,13 @@ import argparse
 import json
 import sys
 
-from tuner.commands._common import add_data, add_storage, add_study_name, resolve_storage
+from tuner.commands._common import (
+    add_data,
+    add_storage,
+    add_study_name,
+    int_at_least,
+    resolve_storage,
+)
 
 HELP = "create or resume an Optuna study and run local workers on it"
 DESCRIPTION = """\
@@ -38,14 +44,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--n-trials",
-        type=int,
+        type=int_at_least(1),
         default=50,
         metavar="N",
         help="global budget of finished trials (default: 50)",
     )
     parser.add_argument(
         "--workers",
-        type=int,
+        type=int_at_least(1),
         default=1,
         metavar="W",
         help="local worker processes sharing the cores (default: 1)",

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tuner.commands._common import add_data, add_storage, add_study_name, resolve_storage
+from tuner.commands._common import (
+    add_data,
+    add_storage,
+    add_study_name,
+    int_at_least,
+    resolve_storage,
+)
 
 HELP = "join an existing study and run trials until its global budget is spent"
 DESCRIPTION = """\
@@ -25,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data(parser, required=False)
     parser.add_argument(
         "--n-trials",
-        type=int,
+        type=int_at_least(1),
         default=None,
         metavar="N",
         help="global budget (default: the study's)",
@@ -37,18 +43,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="refuse to run unless the study searches exactly this space",
     )
     parser.add_argument(
-        "--seed", type=int, default=None, help="sampler seed (default: study seed + trials so far)"
+        "--seed",
+        type=int_at_least(0),
+        default=None,
+        help="sampler seed (default: study seed + trials so far)",
     )
     parser.add_argument(
         "--threads",
-        type=int,
+        type=int_at_least(0),
         default=0,
         metavar="T",
         help="numba threads for this worker (default: all)",
     )
     parser.add_argument(
         "--heartbeat",
-        type=int,
+        type=int_at_least(0),
         default=60,
         metavar="S",
         help="heartbeat seconds on SQLite/PostgreSQL (default: 60; 0 = off)",

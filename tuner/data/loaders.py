@@ -8,7 +8,9 @@ the fix.
 
 from __future__ import annotations
 
+import difflib
 import gzip
+import inspect
 import io
 import itertools
 import json
@@ -53,14 +55,19 @@ def _need_path(path: Path | None, source: str, what: str) -> Path:
     if path is None:
         raise DataError(f"--source {source} needs --path ({what}). Fix: pass --path P.")
     if not path.exists():
-        raise DataError(f"--path {path} does not exist. Fix: pass the {what}.")
+        raise DataError(f"--path {path} does not exist. Fix: pass {what}.")
     return path
 
 
-def _need_file(path: Path, what: str) -> Path:
+def _need_file(path: Path, what: str, flag: str = "--path") -> Path:
+    """``path`` if it is a file; else a DataError naming ``flag``, the option that gave it."""
+    if path.is_dir():
+        raise DataError(
+            f"{flag} {path} is a directory, but the {what} must be a file. "
+            f"Fix: pass the file itself, {flag} FILE."
+        )
     if not path.is_file():
-        hint = "it is a directory" if path.is_dir() else "no such file"
-        raise DataError(f"{what} {path} not found ({hint}). Fix: check --path.")
+        raise DataError(f"{what} {path} does not exist. Fix: check {flag}.")
     return path
 
 
@@ -228,7 +235,7 @@ def _read_names(
     path: Path, id_col: str | None = None, name_col: str | None = None
 ) -> pd.DataFrame:
     """An (id, name) table -> DataFrame indexed by raw id (int64) with a ``name`` column."""
-    _need_file(path, "names file")
+    _need_file(path, "names file", "--names")
     sep = _sniff_sep(path)
     engine = "c" if len(sep) == 1 else "python"
     df = _read_csv(path, sep=sep, dtype=str, keep_default_na=False, engine=engine)
@@ -741,6 +748,28 @@ LOADERS: dict[str, Callable[..., Interactions]] = {
 }
 
 
+def loader_options(source: str) -> tuple[str, ...]:
+    """The options the loader of ``source`` takes besides path, seed and scale (sorted)."""
+    params = inspect.signature(LOADERS[source]).parameters
+    return tuple(sorted(n for n in params if n not in ("path", "seed", "scale")))
+
+
+def unknown_option(source: str, names: Iterable[str], also: Iterable[str] = ()) -> str | None:
+    """The first of ``names`` that the loader of ``source`` does not take, as a phrase naming
+    the nearest valid option (among the loader's and ``also``) and the loader's options; None
+    when every name is valid."""
+    valid = loader_options(source)
+    pool = (*valid, *also)
+    for name in names:
+        if name in valid:
+            continue
+        near = difflib.get_close_matches(name, pool, n=1)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        listed = ", ".join(valid) if valid else "none"
+        return f"--source {source} has no option {name!r}{hint}; its options are {listed}"
+    return None
+
+
 def load(
     source: str, path: str | Path | None, *, seed: int = 0, scale: float = 1.0, **options: Any
 ) -> Interactions:
@@ -749,19 +778,13 @@ def load(
         raise DataError(
             f"unknown --source {source!r}. Fix: use one of {', '.join(sorted(LOADERS))}."
         )
+    problem = unknown_option(source, (k for k, v in options.items() if v is not None))
+    if problem is not None:
+        raise DataError(f"{problem}. Fix: correct its name or drop it.")
     if source != "synthetic" and scale != 1.0:
         raise DataError(
             f"--scale applies to --source synthetic only; got --scale {scale} with --source "
             f"{source}. Fix: drop --scale (use --debug-items/--debug-users to shrink real data)."
         )
     options = {k: v for k, v in options.items() if v is not None}
-    try:
-        return LOADERS[source](
-            None if path is None else Path(path), seed=seed, scale=scale, **options
-        )
-    except TypeError as exc:
-        if "unexpected keyword" not in str(exc):
-            raise
-        raise DataError(
-            f"--source {source} does not take that option ({exc}). Fix: drop it."
-        ) from None
+    return LOADERS[source](None if path is None else Path(path), seed=seed, scale=scale, **options)

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from tuner.data import LOADERS
+from tuner.data.loaders import unknown_option
 from tuner.errors import ConfigError
 from tuner.objectives import OBJECTIVES
 from tuner.similarities import METHODS as SIMILARITY_METHODS
@@ -137,6 +138,14 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     if data["source"] not in SOURCES:
         raise _fail(
             "[data]", f"source must be one of {', '.join(SOURCES)}, got {data['source']!r}"
+        )
+    if not isinstance(data["options"], dict):
+        raise _fail("[data]", f"options must be a table, got {data['options']!r}")
+    other_keys = [k for k in DEFAULTS["data"] if k != "options"]
+    problem = unknown_option(data["source"], data["options"], also=other_keys)
+    if problem is not None:
+        raise _fail(
+            "[data]", f"{problem}. Fix: correct the name in --option KEY=VALUE (or [data])"
         )
     if data["source"] != "synthetic" and not data["path"]:
         raise _fail("[data]", f"source {data['source']!r} needs a path (--path DIR or data.path)")
