@@ -35,6 +35,7 @@ browser:
 
 lint: setup
 	$(BIN)/ruff check tuner tests benchmarks
+	$(BIN)/ruff format --check tuner tests benchmarks
 	$(BIN)/mypy tuner
 
 test: setup browser lint

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from implicit.nearest_neighbours import CosineRecommender
 
 from tuner.similarities import _kernels, cosine_neighbors, factor_neighbors, slim_neighbors
 
@@ -69,11 +70,10 @@ def test_cosine_kernel_matches_dense_reference(k: int) -> None:
 
 @pytest.mark.filterwarnings("ignore:Method expects CSR input")
 def test_cosine_matches_implicit() -> None:
-    implicit_nn = pytest.importorskip("implicit.nearest_neighbours")
     x = random_likes(300, 200, 0.05, seed=3)
     k = 20
     ours = cosine_neighbors(x, top_k=k)
-    model = implicit_nn.CosineRecommender(K=k + 1)  # implicit keeps the item itself in its K
+    model = CosineRecommender(K=k + 1)  # implicit keeps the item itself in its K
     model.fit(x, show_progress=False)
     sim = model.similarity.tocsr()
     for i in range(x.shape[1]):

@@ -9,10 +9,11 @@ import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from implicit.cpu.als import AlternatingLeastSquares
 
 from tuner.errors import ConfigError, DataError, SolverError
 from tuner.metrics import evaluate, popularity_baseline
-from tuner.solvers import ALS, IALS, MODELS, get_model
+from tuner.solvers import ALS, IALS, get_model
 from tuner.solvers.base import regularization_per_row
 
 
@@ -301,12 +302,9 @@ def test_invalid_data_raises_data_error() -> None:
         IALS().fit(bad)
 
 
-def test_registry() -> None:
-    assert MODELS == {"als": ALS, "ials": IALS}
-    assert get_model("ials") is IALS
-    with pytest.raises(ConfigError, match="als, ials"):
+def test_unknown_model_names_the_valid_ones() -> None:
+    with pytest.raises(ConfigError, match="Valid models: als, ials"):
         get_model("svd")
-    assert IALS(alpha=3.0).get_params()["alpha"] == 3.0
 
 
 def test_other_sparse_formats_and_stored_zeros_fit_the_same() -> None:
@@ -329,3 +327,36 @@ def test_cg_and_cholesky_reach_similar_quality() -> None:
         model.fit(train)
         scores.append(evaluate(model.user_factors, model.item_factors, train, held, k=20).mrr)
     assert abs(scores[0] - scores[1]) < 0.2 * max(scores)
+
+
+@pytest.mark.parametrize("solver", ["cg", "cholesky"])
+def test_ials_fits_as_well_as_implicit(solver: str) -> None:
+    # implicit takes its matrix values as the confidence (times its alpha): given 1 + alpha r
+    # with alpha=1.0 it fits tuner's objective, so both should reach the same quality.
+    train, held = leave_one_out(planted(seed=3), seed=3)
+    ours = IALS(factors=8, regularization=1.0, alpha=5.0, iterations=10, solver=solver)
+    ours.fit(train)
+    confidence = train.copy()
+    confidence.data = 1.0 + 5.0 * confidence.data
+    theirs = AlternatingLeastSquares(
+        factors=8,
+        regularization=1.0,
+        alpha=1.0,
+        iterations=10,
+        use_cg=solver == "cg",
+        random_state=0,
+        num_threads=1,
+    )
+    theirs.fit(confidence, show_progress=False)
+    their_x, their_y = np.asarray(theirs.user_factors), np.asarray(theirs.item_factors)
+    a = evaluate(ours.user_factors, ours.item_factors, train, held, k=20)
+    b = evaluate(their_x, their_y, train, held, k=20)
+    assert a.n_users == b.n_users > 400
+    assert abs(a.mrr - b.mrr) <= 0.1 * b.mrr
+    assert abs(a.hr - b.hr) <= 0.03
+    assert a.mrr > 5 * popularity_baseline(train, train, held, k=20).mrr
+    # the same objective, reached as low as implicit reaches it (or lower)
+    m = train.toarray()
+    assert objective(m, ours.user_factors, ours.item_factors, ours) <= 1.01 * objective(
+        m, their_x, their_y, ours
+    )
