@@ -25,6 +25,18 @@ def brute_force(
     users: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int]:
     """Mean (MRR, HR, NDCG) by a full stable sort of -score per user (the documented policy)."""
+    per = brute_force_per_user(scores, exclude, heldout, k, users)
+    return per.mean(axis=0), len(per)
+
+
+def brute_force_per_user(
+    scores: np.ndarray,
+    exclude: sp.csr_matrix,
+    heldout: sp.csr_matrix,
+    k: int,
+    users: np.ndarray | None = None,
+) -> np.ndarray:
+    """(n_users, 3) per-user (MRR, HR, NDCG) by a full stable sort of -score per user."""
     ex = exclude.toarray() > 0
     ho = heldout.toarray() > 0
     rows = np.flatnonzero(ho.any(axis=1)) if users is None else [u for u in users if ho[u].any()]
@@ -41,7 +53,7 @@ def brute_force(
             continue
         ideal = sum(1.0 / np.log2(j + 2) for j in range(min(items.shape[0], k)))
         per.append((1.0 / (hits.min() + 1), 1.0, float(np.sum(1.0 / np.log2(hits + 2))) / ideal))
-    return np.array(per).mean(axis=0), len(per)
+    return np.array(per)
 
 
 def problem(
@@ -93,6 +105,19 @@ def test_evaluate_scorer_equals_brute_force(k: int, multi: bool) -> None:
     got = evaluate_scorer(lambda users: scores[users], ex, ho, k=k, batch_size=13)
     assert got.n_users == n
     np.testing.assert_allclose([got.mrr, got.hr, got.ndcg], want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("multi", [False, True])
+def test_standard_errors_equal_a_numpy_reference(multi: bool) -> None:
+    u, v, ex, ho = problem(seed=3, multi=multi)
+    per = brute_force_per_user(u @ v.T, ex, ho, 100)
+    want = per.std(axis=0, ddof=1) / np.sqrt(per.shape[0])
+    got = evaluate(u, v, ex, ho, k=100)
+    assert got.mrr_se > 0
+    np.testing.assert_allclose([got.mrr_se, got.hr_se, got.ndcg_se], want, rtol=1e-10)
+    # One user: no spread to estimate, so no error bar rather than a NaN.
+    one = evaluate(u, v, ex, ho, k=10, users=[int(np.flatnonzero(np.diff(ho.indptr))[0])])
+    assert one.n_users == 1 and one.mrr_se == 0.0
 
 
 def test_known_answer_with_ties_and_masking() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import optuna
@@ -30,76 +30,175 @@ iterations = 3
 """
 
 
-def test_registry_and_unknown_model() -> None:
-    assert OBJECTIVES == {"als": ALSObjective, "ials": IALSObjective}
+def test_unknown_model_names_the_valid_ones() -> None:
     with pytest.raises(ConfigError, match=r"Unknown model 'svd'; choose one of \['als', 'ials'\]"):
         get_objective("svd")
 
 
+def test_parameters_come_from_the_solver_signature() -> None:
+    import inspect
+
+    from tuner.solvers import IALS
+
+    signature = set(inspect.signature(IALS.__init__).parameters) - {"self"}
+    assert IALSObjective.parameters == signature - {"random_state", "num_threads"}
+    assert "alpha" not in ALSObjective.parameters
+
+
 @pytest.mark.parametrize("model", ["als", "ials"])
-def test_trial_reports_every_iteration_and_returns_full_validation_mrr(
+def test_trial_value_is_the_best_iteration_on_all_validation_users(
     model: str, prepared_small: Path
 ) -> None:
     from tuner.data import load_prepared
     from tuner.metrics import evaluate
-    from tuner.solvers import MODELS
+    from tuner.solvers import build_model
 
     data = load_prepared(prepared_small)
     cls = OBJECTIVES[model]
     space = parse_space(SPACE.format(model=model), known=cls.parameters, model=model)
-    objective = cls(data, space, num_threads=1, report_users=50, seed=3)
+    objective = cls(data, space, num_threads=1, report_users=50, seed=3, patience=None)
     assert objective.report_users is not None and objective.report_users.size == 50
     study = optuna.create_study(direction="maximize")
     study.optimize(objective, n_trials=2)
     for trial in study.trials:
         assert trial.state == TrialState.COMPLETE
         assert sorted(trial.intermediate_values) == [1, 2, 3]
+        # The reports are the best so far, so they never fall.
+        reports = [trial.intermediate_values[i] for i in (1, 2, 3)]
+        assert reports == sorted(reports)
         assert trial.user_attrs["iterations_run"] == 3
         assert trial.user_attrs["fit_seconds"] >= 0 and trial.user_attrs["eval_seconds"] > 0
-        # The returned value scores every validation user, not the 50-user subsample.
-        refit = MODELS[model](**trial.params, iterations=3, random_state=3, num_threads=1)
-        refit.fit(data.train)
+        best = trial.user_attrs["best_iteration"]
+        assert 1 <= best <= 3
+        # The value scores every validation user with the best iteration's factors: a refit
+        # that stops there reproduces it.
+        params = {**trial.params, "iterations": best}
+        refit = build_model(model, params, seed=3, num_threads=1).fit(data.train)
         assert refit.user_factors is not None and refit.item_factors is not None
         full = evaluate(refit.user_factors, refit.item_factors, data.train, data.val, k=100)
         assert trial.value == pytest.approx(full.mrr, rel=1e-5)
+        assert trial.user_attrs["val_mrr_se"] == pytest.approx(full.mrr_se, rel=1e-5)
         assert trial.user_attrs["hr_at_100"] == pytest.approx(full.hr, rel=1e-5)
+        assert trial.user_attrs["n_val_users"] == full.n_users
         assert full.n_users == int(np.diff(data.val.indptr).astype(bool).sum())
 
 
-class _Diverging:
-    """Stands in for a solver whose factors blow up in iteration 2."""
+class _PeakThenFall:
+    """A model whose factors are good after iteration 2 and noise after every other one."""
 
-    def __init__(self, **params: Any) -> None:
-        self.iterations = params["iterations"]
+    def __init__(self, good: tuple[np.ndarray, np.ndarray], iterations: int) -> None:
+        self.good = good
+        self.iterations = iterations
+
+    def fit(self, user_items: Any, callback: Any = None) -> _PeakThenFall:
+        rng = np.random.default_rng(0)
+        for it in range(1, self.iterations + 1):
+            if it == 2:
+                self.user_factors, self.item_factors = self.good
+            else:
+                self.user_factors = rng.standard_normal(self.good[0].shape, dtype=np.float32)
+                self.item_factors = rng.standard_normal(self.good[1].shape, dtype=np.float32)
+            if callback(it, self):
+                break
+        return self
+
+
+def _peak_objective(good: tuple[np.ndarray, np.ndarray], iterations: int) -> type:
+    class PeakObjective(IALSObjective):
+        def build(self, params: Any) -> Any:
+            return _PeakThenFall(good, iterations)
+
+    return PeakObjective
+
+
+def test_a_score_that_peaks_then_falls_is_valued_at_its_peak(prepared_small: Path) -> None:
+    from tuner.data import load_prepared
+    from tuner.metrics import evaluate
+    from tuner.solvers import build_model
+
+    data = load_prepared(prepared_small)
+    fitted = build_model("ials", {"factors": 16, "iterations": 4}, seed=0).fit(data.train)
+    assert fitted.user_factors is not None and fitted.item_factors is not None
+    good = (fitted.user_factors, fitted.item_factors)
+    peak = evaluate(*good, data.train, data.val, k=100)
+    space = parse_space(SPACE.format(model="ials"))
+    study = optuna.create_study(direction="maximize")
+    study.optimize(_peak_objective(good, 8)(data, space, num_threads=1, patience=None), n_trials=1)
+    trial = study.trials[0]
+    assert trial.value == pytest.approx(peak.mrr, rel=1e-6)
+    assert trial.user_attrs["best_iteration"] == 2
+    assert trial.user_attrs["iterations_run"] == 8
+    assert trial.user_attrs["stopped_early"] is False
+
+
+def test_patience_stops_a_fit_that_stopped_improving(prepared_small: Path) -> None:
+    from tuner.data import load_prepared
+    from tuner.solvers import build_model
+
+    data = load_prepared(prepared_small)
+    fitted = build_model("ials", {"factors": 16, "iterations": 4}, seed=0).fit(data.train)
+    assert fitted.user_factors is not None and fitted.item_factors is not None
+    good = (fitted.user_factors, fitted.item_factors)
+    space = parse_space(SPACE.format(model="ials"))
+    study = optuna.create_study(direction="maximize")
+    study.optimize(_peak_objective(good, 20)(data, space, num_threads=1, patience=3), n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == TrialState.COMPLETE
+    assert trial.user_attrs["best_iteration"] == 2
+    assert trial.user_attrs["iterations_run"] == 5  # 3 iterations past the best, not 20
+    assert trial.user_attrs["stopped_early"] is True
+
+
+class _Diverging:
+    """Stands in for a solver whose factors blow up in iteration ``at``."""
+
+    def __init__(self, at: int) -> None:
+        self.iterations = 3
+        self.at = at
 
     def fit(self, user_items: Any, callback: Any = None) -> _Diverging:
-        self.user_factors = np.zeros((user_items.shape[0], 2), np.float32)
-        self.item_factors = np.zeros((user_items.shape[1], 2), np.float32)
-        callback(1, self)
-        raise SolverError("ALS diverged in iteration 2 (user factors: NaN/inf)")
+        rng = np.random.default_rng(0)
+        self.user_factors = rng.standard_normal((user_items.shape[0], 2)).astype(np.float32)
+        self.item_factors = rng.standard_normal((user_items.shape[1], 2)).astype(np.float32)
+        for it in range(1, self.at):
+            callback(it, self)
+        raise SolverError(f"ALS diverged in iteration {self.at} (user factors: NaN/inf)")
 
 
-class _DivergingObjective(ALSObjective):
-    name: ClassVar[str] = "diverging"
+def _diverging_objective(at: int) -> type:
+    class DivergingObjective(ALSObjective):
+        def build(self, params: Any) -> Any:
+            return _Diverging(at)
 
-    @classmethod
-    def model_class(cls) -> type:
-        return _Diverging
+    return DivergingObjective
 
 
-def test_solver_error_fails_the_trial_with_its_reason_and_the_study_goes_on(
+def test_solver_error_before_any_score_fails_the_trial_with_its_reason(
     prepared_small: Path,
 ) -> None:
     from tuner.data import load_prepared
 
     space = parse_space(SPACE.format(model="als"))
-    objective = _DivergingObjective(load_prepared(prepared_small), space)
+    objective = _diverging_objective(1)(load_prepared(prepared_small), space)
     study = optuna.create_study(direction="maximize")
     study.optimize(objective, n_trials=2, catch=(SolverError,))
     assert [t.state for t in study.trials] == [TrialState.FAIL, TrialState.FAIL]
-    assert study.trials[0].user_attrs["fail_reason"].startswith("ALS diverged in iteration 2")
-    assert study.trials[0].user_attrs["iterations_run"] == 1
-    assert study.trials[0].intermediate_values.keys() == {1}
+    assert study.trials[0].user_attrs["fail_reason"].startswith("ALS diverged in iteration 1")
+    assert study.trials[0].user_attrs["iterations_run"] == 0
+
+
+def test_solver_error_after_a_scored_iteration_keeps_the_best_one(prepared_small: Path) -> None:
+    from tuner.data import load_prepared
+
+    space = parse_space(SPACE.format(model="als"))
+    objective = _diverging_objective(3)(load_prepared(prepared_small), space)
+    study = optuna.create_study(direction="maximize")
+    study.optimize(objective, n_trials=1, catch=(SolverError,))
+    trial = study.trials[0]
+    assert trial.state == TrialState.COMPLETE
+    assert trial.user_attrs["diverged"].startswith("ALS diverged in iteration 3")
+    assert trial.user_attrs["best_iteration"] in (1, 2)
+    assert trial.intermediate_values.keys() == {1, 2}
 
 
 def test_pruned_trial_records_how_far_it_got(prepared_small: Path) -> None:

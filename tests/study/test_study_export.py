@@ -12,7 +12,10 @@ import pandas as pd
 import pytest
 
 from tuner.cli import main
+from tuner.data import load_prepared
 from tuner.errors import StorageError
+from tuner.metrics import evaluate
+from tuner.solvers import build_model
 from tuner.study import export_study, load_best, run_study, trial_counts
 
 
@@ -30,7 +33,10 @@ def test_export_files_agree_with_the_storage(
     on_disk = json.loads((out / "best_params.json").read_text())
     assert on_disk == best
     assert on_disk["model"] == "als"
-    assert on_disk["params"] == study.best_trial.params == load_best(url, "e")[1]
+    best_iteration = study.best_trial.user_attrs["best_iteration"]
+    assert on_disk["best_iteration"] == best_iteration
+    assert on_disk["params"] == {**study.best_trial.params, "iterations": best_iteration}
+    assert on_disk["params"] == load_best(url, "e")[1]
     assert on_disk["val_mrr_at_100"] == study.best_value
     assert on_disk["trial_number"] == study.best_trial.number
     assert (on_disk["n_complete"], on_disk["n_pruned"], on_disk["n_failed"]) == (
@@ -40,6 +46,14 @@ def test_export_files_agree_with_the_storage(
     )
     assert on_disk["data_fingerprint"] == study.user_attrs["data_fingerprint"]
     assert 0.0 < on_disk["test_mrr_at_100"] <= 1.0
+    # The test figure is the refit that stops at the best iteration, on train + validation.
+    prepared = load_prepared(data)
+    refit = build_model("als", on_disk["params"], seed=0).fit(prepared.train_val())
+    assert refit.user_factors is not None and refit.item_factors is not None
+    test = evaluate(refit.user_factors, refit.item_factors, prepared.train_val(), prepared.test)
+    assert on_disk["test_mrr_at_100"] == pytest.approx(test.mrr, rel=1e-6)
+    assert on_disk["test_mrr_se"] == pytest.approx(test.mrr_se, rel=1e-6)
+    assert on_disk["val_mrr_se"] == study.best_trial.user_attrs["val_mrr_se"] > 0
     assert on_disk["study_name"] == "e"
 
     trials = pd.read_csv(out / "trials.csv")

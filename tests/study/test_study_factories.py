@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import optuna
 import pytest
 
 from tuner.errors import ConfigError
-from tuner.study.factories import PRUNERS, make_pruner, make_sampler, pruner_config
+from tuner.study.factories import (
+    PRUNERS,
+    SAMPLERS,
+    check_sampler,
+    make_pruner,
+    make_sampler,
+    pruner_config,
+)
 
 
 def _curves(trial: optuna.trial.Trial) -> float:
@@ -31,14 +40,33 @@ def test_each_pruner_prunes_or_not_as_named(name: str) -> None:
     assert (n_pruned == 0) == (name == "none")
 
 
-def test_seeded_tpe_repeats_itself() -> None:
+def _available(name: str) -> bool:
+    try:
+        check_sampler(name)
+    except ConfigError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name", [s for s in SAMPLERS if _available(s)])
+def test_each_installed_sampler_repeats_itself_with_its_seed(name: str) -> None:
     def suggestions(seed: int) -> list[float]:
-        study = optuna.create_study(sampler=make_sampler("tpe", seed=seed))
-        study.optimize(lambda t: t.suggest_float("x", 0, 1) ** 2, n_trials=12)
+        study = optuna.create_study(sampler=make_sampler(name, seed=seed))
+        study.optimize(
+            lambda t: (t.suggest_float("x", 0, 1) - 0.3) ** 2 + t.suggest_float("y", 0, 1),
+            n_trials=25,
+        )
         return [t.params["x"] for t in study.trials]
 
     assert suggestions(3) == suggestions(3)
     assert suggestions(3) != suggestions(4)
+
+
+def test_a_sampler_whose_package_is_missing_says_how_to_install_it() -> None:
+    missing = [s for s in ("gp", "cmaes") if not _available(s)]
+    for name in missing:
+        with pytest.raises(ConfigError, match=r"needs the '\w+' package.*Fix: "):
+            make_sampler(name)
 
 
 @pytest.mark.parametrize(
@@ -55,5 +83,22 @@ def test_bad_pruner_settings(kwargs: dict, fragment: str) -> None:
 
 
 def test_unknown_sampler() -> None:
-    with pytest.raises(ConfigError, match=r"Unknown sampler 'cmaes'; choose one of"):
-        make_sampler("cmaes")
+    with pytest.raises(ConfigError, match=r"Unknown sampler 'bogus'; choose one of tpe, "):
+        make_sampler("bogus")
+
+
+def test_study_refuses_an_unknown_sampler_in_one_line(
+    prepared_small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tuner.cli import main
+
+    db = tmp_path / "studies.db"
+    argv = ["study", "--data", str(prepared_small), "--model", "ials", "--study-name", "s"]
+    argv += ["--storage", f"sqlite:///{db}", "--sampler", "bogus"]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "invalid choice: 'bogus'" in lines[0]
+    assert "tpe-multivariate" in lines[0]
+    assert not db.exists()

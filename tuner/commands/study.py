@@ -28,8 +28,8 @@ example:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from tuner.objectives import OBJECTIVES
-    from tuner.study.factories import PRUNERS
+    from tuner.objectives import DEFAULT_PATIENCE, OBJECTIVES
+    from tuner.study.factories import DEFAULT_SAMPLER, PRUNERS, SAMPLERS
 
     add_data(parser)
     parser.add_argument("--model", required=True, choices=sorted(OBJECTIVES), help="model to tune")
@@ -76,7 +76,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="R",
         help="keep the top 1/R at each rung (default: 3)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="TPE seed; worker i uses seed + i")
+    parser.add_argument(
+        "--sampler",
+        choices=SAMPLERS,
+        default=DEFAULT_SAMPLER,
+        help=f"how trials are proposed (default: {DEFAULT_SAMPLER}); gp needs PyTorch, "
+        "cmaes the cmaes package",
+    )
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=DEFAULT_PATIENCE,
+        metavar="P",
+        help="stop a trial's fit after P iterations without a new best validation MRR@100 "
+        f"(default: {DEFAULT_PATIENCE}; 0 = run every iteration)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="sampler seed; worker i uses seed + i")
     parser.add_argument(
         "--enqueue",
         metavar="FILE",
@@ -138,6 +153,8 @@ def run(args: argparse.Namespace) -> int:
         cores=args.cores,
         heartbeat=args.heartbeat or None,
         report_users=args.report_users,
+        sampler=args.sampler,
+        patience=args.patience or None,
         show_progress=not args.no_progress,
         timeout=args.timeout_minutes * 60.0 if args.timeout_minutes is not None else None,
     )

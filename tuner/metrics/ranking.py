@@ -33,13 +33,21 @@ Scorer = Callable[[np.ndarray], np.ndarray]
 
 @dataclass(frozen=True)
 class RankingMetrics:
-    """Means over the evaluated users of the per-user metrics at cut-off ``k``."""
+    """Means over the evaluated users of the per-user metrics at cut-off ``k``.
+
+    Each ``*_se`` is the standard error of its mean, ``std(per_user, ddof=1) / sqrt(n_users)``
+    (0 with fewer than two users): with one held-out like per user, two configurations whose
+    MRR differ by less than about two standard errors are not told apart by this split.
+    """
 
     mrr: float
     hr: float
     ndcg: float
     n_users: int
     k: int
+    mrr_se: float = 0.0
+    hr_se: float = 0.0
+    ndcg_se: float = 0.0
 
     def as_dict(self) -> dict[str, float | int]:
         """Plain dict (JSON-ready)."""
@@ -114,7 +122,17 @@ def _summarise(h: _Heldout, ranks: np.ndarray, k: int) -> RankingMetrics:
         return RankingMetrics(mrr=0.0, hr=0.0, ndcg=0.0, n_users=0, k=k)
     per = _kernels.metrics_from_ranks(h.ptr, ranks, k)
     mrr, hr, ndcg = per.mean(axis=0)
-    return RankingMetrics(mrr=float(mrr), hr=float(hr), ndcg=float(ndcg), n_users=n, k=k)
+    se = per.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.zeros(3)
+    return RankingMetrics(
+        mrr=float(mrr),
+        hr=float(hr),
+        ndcg=float(ndcg),
+        n_users=n,
+        k=k,
+        mrr_se=float(se[0]),
+        hr_se=float(se[1]),
+        ndcg_se=float(se[2]),
+    )
 
 
 def _exclusions(

@@ -7,7 +7,7 @@ Adding a model = one module with an :class:`Objective` subclass, one TOML file i
 from __future__ import annotations
 
 from tuner.errors import ConfigError
-from tuner.objectives._base import METRIC, Objective
+from tuner.objectives._base import DEFAULT_PATIENCE, METRIC, Objective
 from tuner.objectives.als import ALSObjective
 from tuner.objectives.ials import IALSObjective
 
@@ -27,4 +27,12 @@ def get_objective(model: str) -> type[Objective]:
         ) from None
 
 
-__all__ = ["METRIC", "OBJECTIVES", "ALSObjective", "IALSObjective", "Objective", "get_objective"]
+__all__ = [
+    "DEFAULT_PATIENCE",
+    "METRIC",
+    "OBJECTIVES",
+    "ALSObjective",
+    "IALSObjective",
+    "Objective",
+    "get_objective",
+]

@@ -7,6 +7,7 @@ import math
 import time
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 METRIC = "val_mrr_at_100"
 K = 100
+#: Iterations without a new best validation MRR@100 before a trial's fit stops.
+DEFAULT_PATIENCE = 3
 
 
 class Space(Protocol):
@@ -28,23 +31,54 @@ class Space(Protocol):
     def suggest(self, trial: optuna.trial.BaseTrial) -> dict[str, Any]: ...
 
 
+class _SolverParameters:
+    """``Objective.parameters``: the solver's constructor arguments, read from its signature."""
+
+    def __get__(self, obj: object, cls: type[Objective]) -> frozenset[str]:
+        from tuner.solvers import model_parameters
+
+        return model_parameters(cls.name)
+
+
+@dataclass
+class _Best:
+    """The best iteration seen so far in a fit and what it scored."""
+
+    iteration: int = 0
+    value: float = -math.inf
+    metrics: Any = None
+    user_factors: np.ndarray | None = None
+    item_factors: np.ndarray | None = None
+
+
 class Objective(abc.ABC):
     """Fit one model per trial on the prepared train split and score validation MRR@100.
 
-    A subclass names its solver and the constructor kwargs a search space may set; the trial
+    A subclass names its solver (``name``, a key of :data:`tuner.solvers.MODELS`); the
+    parameters a search space may set are that solver's constructor arguments, and the trial
     loop is shared. Within :meth:`__call__`:
 
-    1. ``space.suggest(trial)`` picks the constructor kwargs;
+    1. ``space.suggest(trial)`` picks the constructor kwargs; ``iterations`` is the most the
+       trial may run (searched or fixed);
     2. the model is fitted on ``data.train`` with a callback after every iteration that scores
        validation MRR@100 (on a fixed, seeded subsample of validation users when there are more
-       than ``report_users``), calls ``trial.report(value, step=iteration)`` and raises
-       :class:`optuna.TrialPruned` when ``trial.should_prune()``;
-    3. the returned value is MRR@100 over *all* validation users.
+       than ``report_users``), keeps the factors of the best iteration so far, calls
+       ``trial.report(best_so_far, step=iteration)`` and raises :class:`optuna.TrialPruned`
+       when ``trial.should_prune()``; the fit stops early once ``patience`` iterations in a
+       row have not improved on the best;
+    3. the returned value is MRR@100 over *all* validation users of the best iteration's
+       factors (Rendle et al., "Revisiting the Performance of iALS on Item Recommendation
+       Benchmarks", score every epoch rather than search the epoch count): scores often peak,
+       then fall as the factors overfit, and the last iteration would hide the peak.
 
-    User attributes: ``hr_at_100``, ``ndcg_at_100``, ``fit_seconds``, ``eval_seconds``,
-    ``iterations_run``, and ``fail_reason`` when the solver raises
-    :class:`~tuner.errors.SolverError` (the error is re-raised so Optuna records the trial as
-    FAIL; run the study with ``catch=(SolverError,)`` to keep going).
+    User attributes: ``best_iteration`` (the iteration the value belongs to; a refit with
+    ``iterations=best_iteration`` reproduces it), ``iterations_run``, ``val_mrr_se`` (the
+    standard error of the value), ``hr_at_100``, ``ndcg_at_100``, ``n_val_users``,
+    ``fit_seconds``, ``eval_seconds``, ``stopped_early`` (patience ran out), ``diverged`` (the
+    solver blew up after the best iteration; the trial keeps that iteration), and
+    ``fail_reason`` when the solver raises :class:`~tuner.errors.SolverError` before any
+    iteration could be scored (the error is re-raised so Optuna records the trial as FAIL;
+    run the study with ``catch=(SolverError,)`` to keep going).
 
     The data is loaded by the caller once per worker process, not once per trial.
 
@@ -54,11 +88,12 @@ class Objective(abc.ABC):
         num_threads: numba threads for fitting and scoring (0 = numba's default).
         report_users: cap on validation users scored for the intermediate reports.
         seed: seeds the subsample of validation users and the solver's initialisation.
+        patience: stop a fit after this many iterations without a new best (None: never).
     """
 
     name: ClassVar[str]
     #: Constructor kwargs a search space may set (searched or fixed).
-    parameters: ClassVar[frozenset[str]]
+    parameters: ClassVar[frozenset[str]] = _SolverParameters()  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -68,11 +103,13 @@ class Objective(abc.ABC):
         num_threads: int = 0,
         report_users: int | None = 5000,
         seed: int = 0,
+        patience: int | None = DEFAULT_PATIENCE,
     ) -> None:
         self.data = data
         self.space = space
         self.num_threads = num_threads
         self.seed = seed
+        self.patience = patience
         users = np.flatnonzero(np.diff(data.val.indptr)).astype(np.int64)
         if report_users is not None and report_users < users.size:
             rng = np.random.default_rng(seed)
@@ -81,22 +118,18 @@ class Objective(abc.ABC):
         else:
             self.report_users = None
 
-    @classmethod
-    @abc.abstractmethod
-    def model_class(cls) -> type:
-        """The solver class; ``model_class()(**params, num_threads=n)`` builds a model."""
-
     def build(self, params: Mapping[str, Any]) -> Any:
-        """A fresh, unfitted solver for ``params``."""
-        kwargs = {"random_state": self.seed, **params, "num_threads": self.num_threads}
-        return self.model_class()(**kwargs)
+        """A fresh, unfitted solver for ``params`` (:func:`tuner.solvers.build_model`)."""
+        from tuner.solvers import build_model
 
-    def _score(self, model: Any, users: np.ndarray | None) -> Any:
+        return build_model(self.name, params, seed=self.seed, num_threads=self.num_threads)
+
+    def _score(self, user_factors: np.ndarray, item_factors: np.ndarray, users: Any) -> Any:
         from tuner.metrics import evaluate
 
         return evaluate(
-            model.user_factors,
-            model.item_factors,
+            user_factors,
+            item_factors,
             self.data.train,
             self.data.val,
             k=K,
@@ -110,22 +143,36 @@ class Objective(abc.ABC):
         params = self.space.suggest(trial)
         model = self.build(params)
         total = int(getattr(model, "iterations", params.get("iterations", 0)))
+        patience = self.patience
         eval_seconds = 0.0
-        last: dict[str, Any] = {}
+        best = _Best()
+        state: dict[str, Any] = {"iteration": 0, "stopped_early": False}
 
         def report(iteration: int, fitted: Any) -> bool:
             nonlocal eval_seconds
             t0 = time.perf_counter()
-            metrics = self._score(fitted, self.report_users)
+            metrics = self._score(fitted.user_factors, fitted.item_factors, self.report_users)
+            state["iteration"] = iteration
+            value = float(metrics.mrr)
+            if value > best.value or best.iteration == 0:
+                best.iteration, best.value, best.metrics = iteration, value, metrics
+                best.user_factors = np.array(fitted.user_factors, copy=True)
+                best.item_factors = np.array(fitted.item_factors, copy=True)
             eval_seconds += time.perf_counter() - t0
-            last.update(iteration=iteration, metrics=metrics)
             with warnings.catch_warnings():
                 # A heartbeat retry inherits the dead trial's reports; Optuna keeps those.
                 warnings.filterwarnings("ignore", message="The reported value is ignored")
-                trial.report(float(metrics.mrr), step=iteration)
+                trial.report(best.value, step=iteration)
             # Pruning at the last iteration saves nothing and throws away a finished fit.
             if iteration < total and trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after iteration {iteration} of {total}")
+            if (
+                patience is not None
+                and iteration < total
+                and iteration - best.iteration >= patience
+            ):
+                state["stopped_early"] = True
+                return True
             return False
 
         t_fit = time.perf_counter()
@@ -134,7 +181,7 @@ class Objective(abc.ABC):
             fit_seconds = time.perf_counter() - t_fit - eval_seconds
             trial.set_user_attr("fit_seconds", round(fit_seconds, 4))
             trial.set_user_attr("eval_seconds", round(eval_seconds, 4))
-            trial.set_user_attr("iterations_run", int(last.get("iteration", 0)))
+            trial.set_user_attr("iterations_run", int(state["iteration"]))
 
         try:
             model.fit(self.data.train, callback=report)
@@ -143,17 +190,27 @@ class Objective(abc.ABC):
             raise
         except SolverError as exc:
             record_time()
-            trial.set_user_attr("fail_reason", str(exc))
-            raise
+            if best.iteration == 0:
+                trial.set_user_attr("fail_reason", str(exc))
+                raise
+            # The iterations before the blow-up stand: a refit that stops at the best one
+            # reproduces its factors.
+            trial.set_user_attr("diverged", str(exc))
         record_time()
-        if self.report_users is None and last.get("iteration") == total:
-            final = last["metrics"]
+        if best.iteration == 0:  # iterations == 0: the initialisation is the model
+            best.user_factors, best.item_factors = model.user_factors, model.item_factors
+        if self.report_users is None and best.metrics is not None:
+            final = best.metrics
         else:
             t0 = time.perf_counter()
-            final = self._score(model, None)
+            final = self._score(best.user_factors, best.item_factors, None)  # type: ignore[arg-type]
             eval_seconds += time.perf_counter() - t0
             trial.set_user_attr("eval_seconds", round(eval_seconds, 4))
         value = float(final.mrr)
+        trial.set_user_attr("best_iteration", int(best.iteration))
+        trial.set_user_attr("stopped_early", bool(state["stopped_early"]))
+        trial.set_user_attr("val_mrr_se", float(final.mrr_se))
+        trial.set_user_attr("n_val_users", int(final.n_users))
         trial.set_user_attr("hr_at_100", float(final.hr))
         trial.set_user_attr("ndcg_at_100", float(final.ndcg))
         if not math.isfinite(value):

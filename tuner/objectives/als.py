@@ -12,12 +12,3 @@ class ALSObjective(Objective):
     lambda = regularization)."""
 
     name: ClassVar[str] = "als"
-    parameters: ClassVar[frozenset[str]] = frozenset(
-        {"factors", "regularization", "iterations", "reg_scaling", "init_scale"}
-    )
-
-    @classmethod
-    def model_class(cls) -> type:
-        from tuner.solvers import ALS
-
-        return ALS

@@ -12,23 +12,3 @@ class IALSObjective(Objective):
     lambda = regularization, alpha = confidence weight)."""
 
     name: ClassVar[str] = "ials"
-    parameters: ClassVar[frozenset[str]] = frozenset(
-        {
-            "factors",
-            "regularization",
-            "iterations",
-            "alpha",
-            "solver",
-            "cg_steps",
-            "reg_scaling",
-            "reg_alpha0",
-            "reg_nu",
-            "init_scale",
-        }
-    )
-
-    @classmethod
-    def model_class(cls) -> type:
-        from tuner.solvers import IALS
-
-        return IALS

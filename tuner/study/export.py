@@ -54,7 +54,8 @@ def _model(study: optuna.Study) -> str:
 def load_best(storage: str, study_name: str) -> tuple[str, dict[str, Any]]:
     """The study's model key and the best trial's constructor kwargs.
 
-    ``MODELS[model](**params)`` rebuilds the best model (fixed kwargs of the space included).
+    ``tuner.solvers.build_model(model, params, seed=...)`` rebuilds the best model (fixed kwargs
+    of the space included, ``iterations`` at the best trial's best iteration).
 
     Raises:
         StorageError: missing study or no complete trial.
@@ -64,6 +65,11 @@ def load_best(storage: str, study_name: str) -> tuple[str, dict[str, Any]]:
 
 
 def _params(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    """The trial's constructor kwargs, with ``iterations`` set to its best iteration.
+
+    A trial's value is its best iteration's score (see :class:`tuner.objectives.Objective`),
+    so the configuration that reproduces it stops there.
+    """
     from tuner.study.spaces import parse_space
     from tuner.study.worker import ATTR_SPACE
 
@@ -71,7 +77,52 @@ def _params(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> dict[str, A
     text = study.user_attrs.get(ATTR_SPACE)
     if text:
         fixed = dict(parse_space(text, source=f"study {study.study_name!r}").fixed)
-    return {**fixed, **trial.params}
+    params = {**fixed, **trial.params}
+    best_iteration = trial.user_attrs.get("best_iteration")
+    if best_iteration and "iterations" in params:
+        params["iterations"] = int(best_iteration)
+    return params
+
+
+def _max_iterations(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> int | None:
+    from tuner.study.spaces import parse_space
+    from tuner.study.worker import ATTR_SPACE
+
+    if "iterations" in trial.params:
+        return int(trial.params["iterations"])
+    text = study.user_attrs.get(ATTR_SPACE)
+    fixed = parse_space(text, source="study").fixed if text else {}
+    return int(fixed["iterations"]) if "iterations" in fixed else None
+
+
+#: Trials whose validation MRR@100 is within this many standard errors of the best one's are
+#: reported as indistinguishable from it.
+NOISE_SE = 2.0
+
+
+def noise_note(study: optuna.Study, best: optuna.trial.FrozenTrial) -> tuple[int, str | None]:
+    """How many complete trials are within noise of the best, and a warning when several are.
+
+    Returns ``(n_within, message)``; ``n_within`` counts the best trial itself.
+    """
+    from optuna.trial import TrialState
+
+    se = best.user_attrs.get("val_mrr_se")
+    if best.value is None or se is None:
+        return 1, None
+    floor = float(best.value) - NOISE_SE * float(se)
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    close = [t for t in complete if t.value is not None and t.value >= floor]
+    if len(close) < 2:
+        return 1, None
+    numbers = ", ".join(f"#{t.number}" for t in sorted(close, key=lambda t: -(t.value or 0.0))[:5])
+    users = best.user_attrs.get("n_val_users")
+    return len(close), (
+        f"{len(close)} trials ({numbers}{', ...' if len(close) > 5 else ''}) are within "
+        f"{NOISE_SE:g} standard errors ({NOISE_SE * float(se):.4f}) of the best validation "
+        f"MRR@100 on {users} users: the split cannot tell them apart; their test MRR@100 "
+        "decides, or a larger validation set (tuner prepare --val-frac)."
+    )
 
 
 def best_summary(storage: str, study_name: str) -> dict[str, Any]:
@@ -79,11 +130,19 @@ def best_summary(storage: str, study_name: str) -> dict[str, Any]:
     study = load_study(storage, study_name)
     best = _best_trial(study, storage)
     counts = trial_counts(study)
+    n_close, note = noise_note(study, best)
+    se = best.user_attrs.get("val_mrr_se")
     return {
         "study_name": study_name,
         "model": _model(study),
         "params": _params(study, best),
         "val_mrr_at_100": float(best.value) if best.value is not None else None,
+        "val_mrr_se": float(se) if se is not None else None,
+        "n_val_users": best.user_attrs.get("n_val_users"),
+        "best_iteration": best.user_attrs.get("best_iteration"),
+        "max_iterations": _max_iterations(study, best),
+        "trials_within_noise": n_close,
+        "noise_warning": note,
         "trial_number": best.number,
         "n_complete": counts.complete,
         "n_pruned": counts.pruned,
@@ -121,7 +180,7 @@ def export_study(
     """
     from tuner.data import load_prepared
     from tuner.metrics import evaluate
-    from tuner.solvers import MODELS
+    from tuner.solvers import build_model
 
     summary = best_summary(storage, study_name)
     study = load_study(storage, study_name)
@@ -133,8 +192,7 @@ def export_study(
 
     t0 = time.perf_counter()
     seed = int(study.user_attrs.get(ATTR_SEED, 0))
-    kwargs = {"random_state": seed, **summary["params"], "num_threads": num_threads}
-    model = MODELS[summary["model"]](**kwargs)
+    model = build_model(summary["model"], summary["params"], seed=seed, num_threads=num_threads)
     train_val = data.train_val()
     model.fit(train_val)
     assert model.user_factors is not None and model.item_factors is not None
@@ -150,7 +208,14 @@ def export_study(
         "model": summary["model"],
         "params": summary["params"],
         "val_mrr_at_100": summary["val_mrr_at_100"],
+        "val_mrr_se": summary["val_mrr_se"],
         "test_mrr_at_100": float(test.mrr),
+        "test_mrr_se": float(test.mrr_se),
+        "n_test_users": int(test.n_users),
+        "best_iteration": summary["best_iteration"],
+        "max_iterations": summary["max_iterations"],
+        "trials_within_noise": summary["trials_within_noise"],
+        "noise_warning": summary["noise_warning"],
         "test_hr_at_100": float(test.hr),
         "test_ndcg_at_100": float(test.ndcg),
         "refit_seconds": round(time.perf_counter() - t0, 3),

@@ -14,7 +14,12 @@ if TYPE_CHECKING:
     import optuna
 
 PRUNERS = ("sha", "hyperband", "median", "none")
-SAMPLERS = ("tpe", "random")
+#: Sampler names for ``--sampler``: independent TPE, multivariate TPE (with ``group``, so
+#: conditional parameters get their own joint model), Optuna's Gaussian-process sampler
+#: (needs PyTorch), CMA-ES (needs the ``cmaes`` package) and random search.
+SAMPLERS = ("tpe", "tpe-multivariate", "gp", "cmaes", "random")
+DEFAULT_SAMPLER = "tpe"
+_NEEDS = {"gp": ("torch", "PyTorch: pip install torch"), "cmaes": ("cmaes", "pip install cmaes")}
 
 
 def pruner_config(
@@ -73,12 +78,45 @@ def make_pruner(config: dict[str, Any]) -> optuna.pruners.BasePruner:
     raise ConfigError(f"Unknown pruner {name!r}; choose one of {list(PRUNERS)}.")
 
 
-def make_sampler(name: str = "tpe", *, seed: int | None = 0) -> optuna.samplers.BaseSampler:
-    """A seeded sampler. TPE uses the constant liar so parallel workers spread out."""
+def check_sampler(name: str) -> str:
+    """``name`` when it is a known sampler whose dependencies import; ConfigError otherwise."""
+    import importlib.util
+
+    if name not in SAMPLERS:
+        raise ConfigError(f"Unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}.")
+    if name in _NEEDS:
+        module, install = _NEEDS[name]
+        if importlib.util.find_spec(module) is None:
+            raise ConfigError(
+                f"The {name!r} sampler needs the {module!r} package, which is not installed. "
+                f"Fix: {install}, or choose another --sampler."
+            )
+    return name
+
+
+def make_sampler(
+    name: str = DEFAULT_SAMPLER, *, seed: int | None = 0
+) -> optuna.samplers.BaseSampler:
+    """A seeded sampler (see :data:`SAMPLERS`).
+
+    The TPE variants use the constant liar, so parallel workers spread out instead of
+    proposing the same point while each other's trials run.
+    """
+    import warnings
+
     import optuna
 
-    if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
-    if name == "random":
+    check_sampler(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if name == "tpe":
+            return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
+        if name == "tpe-multivariate":
+            return optuna.samplers.TPESampler(
+                seed=seed, constant_liar=True, multivariate=True, group=True
+            )
+        if name == "gp":
+            return optuna.samplers.GPSampler(seed=seed)
+        if name == "cmaes":
+            return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
         return optuna.samplers.RandomSampler(seed=seed)
-    raise ConfigError(f"Unknown sampler {name!r}; choose one of {list(SAMPLERS)}.")

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuner.errors import ConfigError, StorageError
-from tuner.objectives import METRIC, get_objective
+from tuner.objectives import DEFAULT_PATIENCE, METRIC, get_objective
 from tuner.paths import tuner_home
-from tuner.study.factories import pruner_config
+from tuner.study.factories import DEFAULT_SAMPLER, check_sampler, pruner_config
 from tuner.study.spaces import (
     check_enqueued,
     default_space_path,
@@ -29,8 +29,10 @@ from tuner.study.worker import (
     ATTR_FINGERPRINT,
     ATTR_METRIC,
     ATTR_MODEL,
+    ATTR_PATIENCE,
     ATTR_PRUNER,
     ATTR_REPORT_USERS,
+    ATTR_SAMPLER,
     ATTR_SEED,
     ATTR_SPACE,
     check_compatible,
@@ -65,6 +67,8 @@ def run_study(
     cores: int | None = None,
     heartbeat: int | None = DEFAULT_HEARTBEAT,
     report_users: int | None = 5000,
+    sampler: str = DEFAULT_SAMPLER,
+    patience: int | None = DEFAULT_PATIENCE,
     show_progress: bool = False,
     timeout: float | None = None,
 ) -> optuna.Study:
@@ -86,6 +90,10 @@ def run_study(
         cores: cores to share between workers (default: all).
         heartbeat: heartbeat seconds on RDB storages (None: off).
         report_users: validation users scored for intermediate reports (None: all).
+        sampler: one of :data:`tuner.study.factories.SAMPLERS`; stored in the study, so every
+            worker that joins samples the same way.
+        patience: a trial's fit stops after this many iterations without a new best
+            validation MRR@100 (None: runs every iteration); stored in the study.
         show_progress: a progress bar over the budget on stderr.
         timeout: seconds after which no worker starts a new trial (running ones finish).
 
@@ -104,7 +112,7 @@ def run_study(
     if workers < 1:
         raise ConfigError(f"workers must be >= 1. Got {workers} instead.")
     objective_cls = get_objective(model)
-    store = open_storage(storage, heartbeat=None)
+    store = open_storage(storage, heartbeat=None, create=True)
     stored_space = None
     if study_name in optuna.get_all_study_names(storage=store):
         existing = optuna.load_study(study_name=study_name, storage=store)
@@ -124,6 +132,11 @@ def run_study(
             trials_to_enqueue, source = enqueue, "<list>"
         else:
             trials_to_enqueue, source = load_enqueue(enqueue), str(enqueue)
+    sampler_name = check_sampler(sampler)
+    if patience is not None and (isinstance(patience, bool) or patience < 1):
+        raise ConfigError(
+            f"--patience must be >= 0 (0 = run every iteration). Got {patience!r} instead."
+        )
     pcfg = pruner_config(
         pruner,
         min_resource=min_resource,
@@ -156,6 +169,8 @@ def run_study(
     # Latest wins for what may change between resumptions.
     study.set_user_attr(ATTR_BUDGET, n_trials)
     study.set_user_attr(ATTR_PRUNER, pcfg)
+    study.set_user_attr(ATTR_SAMPLER, sampler_name)
+    study.set_user_attr(ATTR_PATIENCE, patience)
     study.set_user_attr(ATTR_DATA_DIR, str(Path(data_dir).resolve()))
     for params in trials_to_enqueue:
         study.enqueue_trial(params, skip_if_exists=True)

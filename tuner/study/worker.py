@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from tuner.errors import ConfigError, SolverError, StorageError
-from tuner.objectives import METRIC, get_objective
-from tuner.study.factories import make_pruner, make_sampler
+from tuner.objectives import DEFAULT_PATIENCE, METRIC, get_objective
+from tuner.study.factories import DEFAULT_SAMPLER, make_pruner, make_sampler
 from tuner.study.spaces import SearchSpace, load_space, parse_space
 from tuner.study.storage import DEFAULT_HEARTBEAT, describe, open_storage
 
@@ -46,6 +46,8 @@ ATTR_SEED = "seed"
 ATTR_PRUNER = "pruner"
 ATTR_DATA_DIR = "data_dir"
 ATTR_REPORT_USERS = "report_users"
+ATTR_SAMPLER = "sampler"
+ATTR_PATIENCE = "patience"
 
 
 class _BudgetSpent(Exception):
@@ -431,7 +433,7 @@ def run_worker(
         storage,
         study_name,
         heartbeat=heartbeat,
-        sampler=make_sampler("tpe", seed=seed),
+        sampler=make_sampler(attrs.get(ATTR_SAMPLER, DEFAULT_SAMPLER), seed=seed),
         pruner=make_pruner(attrs[ATTR_PRUNER]),
     )
     # Every worker scores the same validation subsample, so rungs compare like with like.
@@ -440,6 +442,7 @@ def run_worker(
         space,
         num_threads=num_threads,
         report_users=attrs.get(ATTR_REPORT_USERS),
+        patience=attrs.get(ATTR_PATIENCE, DEFAULT_PATIENCE),
         seed=base_seed,
     )
 
@@ -501,8 +504,10 @@ __all__ = [
     "ATTR_FINGERPRINT",
     "ATTR_METRIC",
     "ATTR_MODEL",
+    "ATTR_PATIENCE",
     "ATTR_PRUNER",
     "ATTR_REPORT_USERS",
+    "ATTR_SAMPLER",
     "ATTR_SEED",
     "ATTR_SPACE",
     "METRIC",
