@@ -74,7 +74,7 @@ MODELS = {"als": ((0.0, 1.0), (1.0, 0.0)), "ials": ((3.0, 0.0), (3.0, 1.0))}
 
 
 @pytest.mark.parametrize("model", sorted(MODELS))
-@pytest.mark.parametrize("scaling", ["none", "frequency", "rendle"])
+@pytest.mark.parametrize("scaling", ["none", "frequency", "rendle", "relative"])
 @pytest.mark.parametrize("workers", [1, 3])
 def test_exact_sweep_matches_dense_solve(model: str, scaling: str, workers: int) -> None:
     m = _matrix()
@@ -96,7 +96,19 @@ def test_exact_sweep_matches_dense_solve(model: str, scaling: str, workers: int)
     np.testing.assert_allclose(out @ evecs.T, ref, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("scaling", ["none", "frequency"])
+def test_relative_scaling_is_lambda_at_the_average_row() -> None:
+    counts = np.array([1, 2, 3, 10, 0])
+    lam = regularization_per_row(counts, 50, 0.3, "relative", 1.0, 0.5)
+    np.testing.assert_allclose(lam, 0.3 * (counts / counts.mean()) ** 0.5)
+    # nu = 0 is the unscaled penalty; nu = 1 is ALS-WR's lambda * n_u, divided by the mean.
+    flat = regularization_per_row(counts, 50, 0.3, "relative", 1.0, 0.0)
+    np.testing.assert_allclose(flat, regularization_per_row(counts, 50, 0.3, "none", 1.0, 0.0))
+    wr = regularization_per_row(counts, 50, 0.3, "relative", 1.0, 1.0)
+    freq = regularization_per_row(counts, 50, 0.3, "frequency", 1.0, 1.0)
+    np.testing.assert_allclose(wr, freq / counts.mean())
+
+
+@pytest.mark.parametrize("scaling", ["none", "frequency", "relative"])
 @pytest.mark.parametrize("steps", [1, 3])
 def test_cg_sweep_matches_dense_cg(scaling: str, steps: int) -> None:
     m = _matrix(seed=3)

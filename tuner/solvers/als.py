@@ -21,8 +21,9 @@ class ALS(FactorizationModel):
         regularization: lambda >= 0 (0 makes rows with fewer than k likes singular).
         iterations: full alternations (users then items).
         reg_scaling: "none" (lambda), "frequency" (lambda * n_u, ALS-WR) or "rendle"
-            (lambda * (n_u + reg_alpha0 * n_other) ** reg_nu).
-        reg_alpha0, reg_nu: the "rendle" scaling's constants.
+            (lambda * (n_u + reg_alpha0 * n_other) ** reg_nu) or "relative"
+            (lambda * (n_u / mean n_u) ** reg_nu: lambda is the average row's).
+        reg_alpha0, reg_nu: the "rendle" scaling's constants (reg_nu also "relative"'s).
         init_scale: standard deviation of the Gaussian initial factors.
         random_state: seed of the initialisation.
         num_threads: numba threads for the fit (0 = numba's default).

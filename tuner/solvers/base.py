@@ -24,7 +24,7 @@ from tuner.solvers import _kernels
 
 Callback = Callable[[int, "FactorizationModel"], "bool | None"]
 
-REG_SCALINGS = ("none", "frequency", "rendle")
+REG_SCALINGS = ("none", "frequency", "rendle", "relative")
 
 # Factors beyond this magnitude mean the alternating solves are blowing up: for likes data the
 # predictions x_u . y_i live near [0, 1 + alpha * r], so no sane fit gets anywhere near it.
@@ -111,13 +111,22 @@ def regularization_per_row(
     """Per-row regularization lambda_u, (n_rows,) float64.
 
     ``none``: lambda; ``frequency`` (ALS-WR): lambda * n_u; ``rendle`` (Rendle et al. 2021):
-    lambda * (n_u + alpha0 * n_other) ** nu, with n_u the row's number of stored likes.
+    lambda * (n_u + alpha0 * n_other) ** nu, with n_u the row's number of stored likes;
+    ``relative``: lambda * (n_u / mean n) ** nu, the frequency scaling with exponent nu
+    measured from the average row, so that lambda is the average row's penalty whatever nu
+    is: nu = 0 is ``none``, nu = 1 is ALS-WR rescaled, and a search over (lambda, nu) finds
+    good lambdas in one range instead of one that shifts by decades with nu.
     """
     counts = counts.astype(np.float64)
     if reg_scaling == "none":
         return np.full(counts.shape[0], regularization, dtype=np.float64)
     if reg_scaling == "frequency":
         return regularization * counts
+    if reg_scaling == "relative":
+        mean = counts.mean() if counts.size else 0.0
+        if mean <= 0.0:
+            return np.full(counts.shape[0], regularization, dtype=np.float64)
+        return regularization * (counts / mean) ** reg_nu
     return regularization * (counts + reg_alpha0 * n_other) ** reg_nu
 
 

@@ -34,8 +34,9 @@ class IALS(FactorizationModel):
         solver: "cg" or "cholesky".
         cg_steps: CG steps per row and half-iteration (>= 1).
         reg_scaling: "none", "frequency" (lambda * n_u) or "rendle"
-            (lambda * (n_u + reg_alpha0 * n_other) ** reg_nu, Rendle et al. 2021).
-        reg_alpha0, reg_nu: the "rendle" scaling's constants.
+            (lambda * (n_u + reg_alpha0 * n_other) ** reg_nu, Rendle et al. 2021) or
+            "relative" (lambda * (n_u / mean n_u) ** reg_nu: lambda is the average row's).
+        reg_alpha0, reg_nu: the "rendle" scaling's constants (reg_nu also "relative"'s).
         init_scale: standard deviation of the Gaussian initial factors.
         random_state: seed of the initialisation.
         num_threads: numba threads for the fit (0 = numba's default).
