@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,10 +22,11 @@ class Ctx:
     other: Path  # another prepared split (other seed, other fingerprint)
     storage: str
     study: str
+    busy_port: int  # a port another socket listens on
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory: pytest.TempPathFactory, prepared_small: Path) -> Ctx:
+def ctx(tmp_path_factory: pytest.TempPathFactory, prepared_small: Path) -> Iterator[Ctx]:
     from tuner.data import prepare
 
     root = tmp_path_factory.mktemp("cli-errors")
@@ -46,7 +48,10 @@ def ctx(tmp_path_factory: pytest.TempPathFactory, prepared_small: Path) -> Ctx:
         "--no-progress",
     ]
     assert main(argv) == 0
-    return Ctx(root, prepared_small, other, storage, "built")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield Ctx(root, prepared_small, other, storage, "built", listener.getsockname()[1])
 
 
 def _write(path: Path, text: str) -> Path:
@@ -431,6 +436,79 @@ CASES: list[tuple[str, Case, str]] = [
         "fingerprint",
     ),
     ("dashboard-bad-storage", lambda c, t: ["dashboard", "--storage", "foo://bar"], "foo://bar"),
+    (
+        "dashboard-port-in-use",
+        lambda c, t: ["dashboard", "--storage", c.storage, "--port", str(c.busy_port)],
+        "Pick a free port, e.g. --port",
+    ),
+    (
+        "dashboard-missing-sqlite",
+        lambda c, t: ["dashboard", "--storage", f"sqlite:///{t}/out/studies.db"],
+        "does not exist",
+    ),
+    # Read-only commands never create a storage (nor its directory: "out" must stay absent).
+    (
+        "best-missing-sqlite",
+        lambda c, t: ["best", "--study-name", c.study, "--storage", f"sqlite:///{t}/out/s.db"],
+        "No study storage at",
+    ),
+    (
+        "best-missing-journal",
+        lambda c, t: ["best", "--study-name", c.study, "--storage", f"journal://{t}/out/s.log"],
+        "No study storage at",
+    ),
+    (
+        "best-empty-sqlite-file",
+        lambda c, t: [
+            "best",
+            "--study-name",
+            c.study,
+            "--storage",
+            f"sqlite:///{_write(t / 'empty.db', '')}",
+        ],
+        "holds no Optuna studies",
+    ),
+    (
+        "export-missing-sqlite",
+        lambda c, t: [
+            "export",
+            "--study-name",
+            c.study,
+            "--storage",
+            f"sqlite:///{t}/out/s.db",
+            "--out",
+            str(t / "out" / "export"),
+        ],
+        "No study storage at",
+    ),
+    (
+        "worker-missing-sqlite",
+        lambda c, t: ["worker", "--study-name", c.study, "--storage", f"sqlite:///{t}/out/s.db"],
+        "No study storage at",
+    ),
+    # Writing commands create the file, but not a missing directory outside storage/.
+    (
+        "study-storage-directory-missing",
+        lambda c, t: [
+            "study",
+            "--data",
+            str(c.data),
+            "--model",
+            "als",
+            "--study-name",
+            "x",
+            "--storage",
+            f"sqlite:///{t}/out/dir/studies.db",
+            "--n-trials",
+            "1",
+        ],
+        "does not exist. Create it first",
+    ),
+    (
+        "run-journal-directory-missing",
+        lambda c, t: ["run", "--storage", f"journal://{t}/out/dir/s.log", "--out", str(t / "o")],
+        "does not exist. Create it first",
+    ),
     (
         "similarities-missing-params",
         lambda c, t: [

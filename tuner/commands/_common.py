@@ -32,9 +32,10 @@ def add_storage(parser: argparse._ActionsContainer) -> None:
         "--storage",
         default=None,
         metavar="URL",
-        help="study storage URL: sqlite:///FILE, postgresql+psycopg://USER@HOST/DB, or "
-        "journal:///FILE (Optuna's journal file, many processes on one machine). "
-        "Default: $TUNER_STORAGE, else the SQLite file under storage/.",
+        help="study storage URL: sqlite:///FILE, postgresql+psycopg://USER@HOST/DB (postgres:// "
+        "and postgresql:// mean the same), or journal:///FILE (Optuna's journal file, many "
+        "processes on one machine). Default: $TUNER_STORAGE, else the SQLite file under "
+        "storage/. Only 'study' and 'run' create a missing file.",
     )
 
 

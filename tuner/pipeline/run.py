@@ -89,7 +89,7 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
     storage = study_cfg["storage"] or default_storage_url()
     out = output_dir_for(config)
     # Refuse a bad storage or search space before any data is prepared or output written.
-    open_storage(storage, heartbeat=None)
+    open_storage(storage, heartbeat=None, create=True)
     spaces = {
         model: Path(study_cfg["spaces"].get(model) or default_space_path(model))
         for model in study_cfg["models"]
