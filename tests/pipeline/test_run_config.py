@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from tuner.errors import ConfigError
 from tuner.pipeline import DEFAULT_SCALE, load_config, to_toml
+from tuner.study.spaces import default_space_path
 
 
 def test_defaults_are_the_embedded_synthetic() -> None:
     config = load_config(None)
     assert config["data"]["source"] == "synthetic"
     assert config["data"]["scale"] == DEFAULT_SCALE
-    assert config["name"] == f"synthetic-{DEFAULT_SCALE:g}"
+    assert re.fullmatch(rf"synthetic-{DEFAULT_SCALE:g}-[0-9a-f]{{6}}", config["name"])
     assert config["study"]["models"] == ["als", "ials"]
     assert config["study"]["n_trials"]["als"] >= 1
 
@@ -78,3 +80,48 @@ def test_bad_configuration_is_one_clear_error(
 def test_missing_configuration_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.toml")
+
+
+def _interactions(path: Path, **overrides: object) -> dict:
+    return load_config(
+        None,
+        {"data.source": "interactions", "data.path": str(path), "data.scale": None, **overrides},
+    )
+
+
+def test_default_spaces_course_for_zen_shaped_data_wide_for_others(tmp_path: Path) -> None:
+    table = tmp_path / "ratings.csv"
+    table.write_text("userId,movieId,rating\n1,2,5\n", encoding="utf-8")
+    synthetic = load_config(None)
+    other = _interactions(table)
+    for model in ("als", "ials"):
+        assert synthetic["study"]["spaces"][model] == str(default_space_path(model))
+        assert other["study"]["spaces"][model] == str(default_space_path(model, wide=True))
+    # The resolved run.toml names the spaces used, so a resumed run keeps them.
+    assert f'ials = "{default_space_path("ials", wide=True)}"' in to_toml(other)
+    # A space given explicitly wins over the default.
+    mine = tmp_path / "mine.toml"
+    mine.write_text('model = "als"\n', encoding="utf-8")
+    assert _interactions(table, **{"study.spaces": {"als": str(mine)}})["study"]["spaces"] == {
+        "als": str(mine),
+        "ials": str(default_space_path("ials", wide=True)),
+    }
+
+
+def test_default_names_tell_data_sets_apart(tmp_path: Path) -> None:
+    a, b = tmp_path / "ml-small" / "ratings.csv", tmp_path / "ml-25m" / "ratings.csv"
+    for path in (a, b):
+        path.parent.mkdir()
+        path.write_text("userId,movieId,rating\n1,2,5\n", encoding="utf-8")
+    names = {
+        _interactions(a)["name"],
+        _interactions(b)["name"],
+        _interactions(a, **{"data.seed": 1})["name"],
+        _interactions(a, **{"data.options": {"min_rating": 4}})["name"],
+        load_config(None)["name"],
+        load_config(None, {"data.seed": 1})["name"],
+    }
+    assert len(names) == 6
+    assert all(n.startswith("interactions-ratings-") for n in names if "interactions" in n)
+    # the same description, the same name
+    assert _interactions(a)["name"] == _interactions(a)["name"]

@@ -94,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
     c = result.counts
     print(
         f"worker done: ran {result.trials_run} trial(s); study {args.study_name!r} in "
-        f"{describe(storage)} holds {c.complete} complete, {c.pruned} pruned, {c.failed} failed",
+        f"{describe(storage)} holds {c.complete} complete, {c.pruned} pruned, {c.failed} failed"
+        f" (and {c.interrupted} interrupted by Ctrl-C, not counted in the budget)",
         file=sys.stderr,
     )
     return 0

@@ -3,6 +3,7 @@
 A run is described by four tables, each optional in the TOML file::
 
     name = "zen"                      # names the studies (<name>-als, <name>-ials) and the outputs
+                                      # default: from the data, e.g. interactions-ratings-3fa2c1
 
     [data]                            # what `tuner prepare` gets
     source = "zen"                    # zen, zen-v2, interactions, lists, synthetic
@@ -19,7 +20,7 @@ A run is described by four tables, each optional in the TOML file::
     workers = 1
     pruner = "sha"
     seed = 0
-    spaces = { ials = "search_spaces/ials-wide.toml" }   # default: search_spaces/<model>.toml
+    spaces = { ials = "search_spaces/ials-wide.toml" }   # default: see COURSE_SPACE_SOURCES
     enqueue = { ials = "my_known_good.json" }            # optional
 
     [similarities]
@@ -36,6 +37,8 @@ Unknown keys, wrong types and out-of-range values raise :class:`~tuner.errors.Co
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import math
 import re
 import tomllib
@@ -48,6 +51,7 @@ from tuner.errors import ConfigError
 from tuner.objectives import OBJECTIVES
 from tuner.similarities import METHODS as SIMILARITY_METHODS
 from tuner.study.factories import PRUNERS
+from tuner.study.spaces import default_space_path
 
 # The registries are the single source of truth: a new loader, model or pruner is valid here too.
 SOURCES = tuple(LOADERS)
@@ -58,6 +62,10 @@ METHODS = tuple(SIMILARITY_METHODS)
 # on two cores; `--scale 1` is the full Zen size.
 DEFAULT_SCALE = 0.1
 DEFAULT_TRIALS = 30
+
+# The course's search spaces (search_spaces/<model>.toml) were drawn for Zen; the Zen sources and
+# the Zen-shaped synthetic keep them, every other data set gets <model>-wide.toml by default.
+COURSE_SPACE_SOURCES = ("zen", "zen-v2", "synthetic")
 
 DEFAULTS: dict[str, Any] = {
     "name": None,
@@ -184,6 +192,10 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         raise _fail(
             "[study]", f"pruner must be one of {', '.join(PRUNERS)}, got {study['pruner']!r}"
         )
+    if isinstance(study["spaces"], dict):
+        wide = data["source"] not in COURSE_SPACE_SOURCES
+        for model in models:
+            study["spaces"].setdefault(model, str(default_space_path(model, wide=wide)))
     for table in ("spaces", "enqueue"):
         entries = study[table]
         if not isinstance(entries, dict) or set(entries) - set(MODELS):
@@ -226,14 +238,34 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def default_name(data: dict[str, Any]) -> str:
-    """A readable run name from the data description, e.g. ``synthetic-0.1`` or ``zen``."""
-    name = str(data["source"])
+def data_digest(data: dict[str, Any]) -> str:
+    """sha256 (hex) of a data description, its path resolved: the same data, the same digest."""
+    described = dict(data)
+    if described["path"] is not None:
+        described["path"] = str(Path(described["path"]).expanduser().resolve())
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()
+
+
+def data_label(data: dict[str, Any]) -> str:
+    """The readable part of a run name: source, then the scale (synthetic) or the file's stem
+    (interactions, lists), and ``debug`` for a debug subset; e.g. ``interactions-ratings``."""
+    parts = [str(data["source"])]
     if data["source"] == "synthetic":
-        name += f"-{data['scale']:g}"
+        parts.append(f"{data['scale']:g}")
+    elif data["path"] is not None and data["source"] in ("interactions", "lists"):
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(data["path"]).name.split(".")[0])
+        if stem.strip("._-"):
+            parts.append(stem)
     if data["debug_items"] or data["debug_users"]:
-        name += "-debug"
-    return name
+        parts.append("debug")
+    return "-".join(parts)
+
+
+def default_name(data: dict[str, Any]) -> str:
+    """The run name when none is given: :func:`data_label` and 6 hex digits of the data's digest,
+    e.g. ``synthetic-0.1-3fa2c1``, so that runs on other data (another file, seed, option)
+    never share studies."""
+    return f"{data_label(data)}-{data_digest(data)[:6]}"
 
 
 def load_config(

@@ -7,7 +7,6 @@ exports and the report are rewritten from the storage.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shlex
 import sys
@@ -17,7 +16,7 @@ from typing import Any
 
 from tuner._io import write_text_atomic
 from tuner.paths import default_storage_url, tuner_home
-from tuner.pipeline.config import to_toml
+from tuner.pipeline.config import data_digest, data_label, to_toml
 
 
 def _say(message: str) -> None:
@@ -26,12 +25,10 @@ def _say(message: str) -> None:
 
 def data_dir_for(config: dict[str, Any]) -> Path:
     """Where the prepared split of this data description lives; the same description, the same
-    directory, so a second run (or a resumed one) reuses it instead of preparing again."""
-    data = dict(config["data"])
-    if data["path"] is not None:
-        data["path"] = str(Path(data["path"]).expanduser().resolve())
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:10]
-    return tuner_home() / "data" / f"{config['name']}-{digest}"
+    directory (whatever the run's name), so a second run (or a resumed one) reuses it instead of
+    preparing again."""
+    data = config["data"]
+    return tuner_home() / "data" / f"{data_label(data)}-{data_digest(data)[:10]}"
 
 
 def output_dir_for(config: dict[str, Any]) -> Path:
@@ -68,6 +65,50 @@ def _prepare(config: dict[str, Any]) -> Path:
     return out
 
 
+def _refuse_mixed_studies(
+    config: dict[str, Any], storage: str, spaces: dict[str, Path], fingerprint: str
+) -> None:
+    """Refuse, before any trial, a run whose name already holds studies on other data or over
+    another search space: continuing them would mix two experiments in one study.
+
+    Raises:
+        StorageError: naming the study, what differs, and ``--name``.
+    """
+    import optuna
+
+    from tuner.errors import StorageError
+    from tuner.objectives import OBJECTIVES
+    from tuner.study import load_space, open_storage, parse_space
+    from tuner.study.worker import ATTR_FINGERPRINT, ATTR_SPACE
+
+    store = open_storage(storage, heartbeat=None)
+    existing = set(optuna.get_all_study_names(storage=store))
+    run = config["name"]
+    for model, space in spaces.items():
+        name = study_name_for(config, model)
+        if name not in existing:
+            continue
+        attrs = optuna.load_study(study_name=name, storage=store).user_attrs
+        theirs = attrs.get(ATTR_FINGERPRINT)
+        if theirs is not None and theirs != fingerprint:
+            raise StorageError(
+                f"Run {run!r} already has study {name!r} on other data (fingerprint "
+                f"{theirs[:12]}..., this data {fingerprint[:12]}...). Pass another --name for "
+                "this data, or the data settings of that run (its run.toml)."
+            )
+        stored_space = attrs.get(ATTR_SPACE)
+        if stored_space is None:
+            continue
+        known = OBJECTIVES[model].parameters
+        mine = load_space(space, known=known, model=model)
+        if parse_space(stored_space, source=f"study {name!r}").canonical() != mine.canonical():
+            raise StorageError(
+                f"Run {run!r} already has study {name!r} over another search space than "
+                f"{str(space)!r}. Pass another --name, or that study's space as "
+                f"[study] spaces.{model} (its run.toml names it)."
+            )
+
+
 def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
     """Run (or resume) the whole job described by a validated configuration.
 
@@ -82,6 +123,7 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
         load_space,
         open_storage,
         run_study,
+        trial_counts,
     )
 
     started = time.perf_counter()
@@ -112,11 +154,14 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
 
         resolve_anchors(data.items, sims_cfg["anchors"])  # an unknown id fails before tuning
 
+    _refuse_mixed_studies(config, storage, spaces, data.fingerprint)
+
     floor_val = popularity_baseline(data.train, data.train, data.val)
     train_val = data.train_val()
     floor_test = popularity_baseline(train_val, train_val, data.test)
 
     best: dict[str, dict[str, Any]] = {}
+    interrupted: dict[str, int] = {}
     for model, space in spaces.items():
         name = study_name_for(config, model)
         n_trials = study_cfg["n_trials"][model]
@@ -124,7 +169,7 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
             f"study {name!r}: {model} on {space.name}, budget {n_trials} trials, "
             f"{study_cfg['workers']} worker(s), pruner {study_cfg['pruner']}"
         )
-        run_study(
+        study = run_study(
             data_dir=data_dir,
             model=model,
             storage=storage,
@@ -136,6 +181,7 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
             seed=study_cfg["seed"],
             enqueue=study_cfg["enqueue"].get(model),
         )
+        interrupted[model] = trial_counts(study).interrupted
         _say(f"study {name!r}: exporting the best configuration (refit on train+validation)")
         model_out = out / model
         best[model] = export_study(
@@ -180,6 +226,7 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
                 "n_complete": b["n_complete"],
                 "n_pruned": b["n_pruned"],
                 "n_failed": b["n_failed"],
+                "n_interrupted": interrupted[model],
                 "best_params_file": str(out / model / "best_params.json"),
             }
             for model, b in best.items()
@@ -202,14 +249,22 @@ def _format_params(params: dict[str, Any]) -> str:
 def format_summary(summary: dict[str, Any], config: dict[str, Any]) -> str:
     """The closing summary a user reads: results beside the floor, outputs, next commands."""
     pop = summary["popularity"]
-    rows = [("model", "val MRR@100", "test MRR@100", "trials (ok/pruned/failed)", "best params")]
+    rows = [
+        (
+            "model",
+            "val MRR@100",
+            "test MRR@100",
+            "trials (ok/pruned/failed/interrupted)",
+            "best params",
+        )
+    ]
     for model, s in summary["models"].items():
         rows.append(
             (
                 model,
                 f"{s['val_mrr_at_100']:.4f}",
                 f"{s['test_mrr_at_100']:.4f}",
-                f"{s['n_complete']}/{s['n_pruned']}/{s['n_failed']}",
+                f"{s['n_complete']}/{s['n_pruned']}/{s['n_failed']}/{s.get('n_interrupted', 0)}",
                 _format_params(s["params"]),
             )
         )
