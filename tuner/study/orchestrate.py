@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -310,9 +309,15 @@ def _run_processes(
                     stdin=subprocess.DEVNULL,
                 )
             procs.append((proc, log_path))
-        while any(p.poll() is None for p, _ in procs):
-            progress.update()
-            time.sleep(1.0)
+        # Waiting on the processes themselves (not a sleep between polls) ends the study the
+        # moment its last worker exits; the bar moves once a second meanwhile.
+        for proc, _ in procs:
+            while True:
+                try:
+                    proc.wait(timeout=1.0)
+                    break
+                except subprocess.TimeoutExpired:
+                    progress.update()
     except BaseException:
         for p, _ in procs:
             if p.poll() is None:

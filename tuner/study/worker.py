@@ -358,6 +358,26 @@ def _fail_orphaned_trials(study: optuna.Study, grace: float, first_seen: dict[in
             callback(study, storage.get_trial(trial_id))
 
 
+# seconds between two looks of a waiting worker at the trials other workers run
+WAIT_STEP = 0.2
+
+
+def _wait_while_running(
+    study: optuna.Study, running: int, seconds: float, interrupts: _Interrupts
+) -> None:
+    """Wait up to ``seconds`` while ``running`` trials of ``study`` run; return as soon as
+    fewer do (the last trial of the budget ended: the worker can stop at once)."""
+    from optuna.trial import TrialState
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        with interrupts.allowed():
+            time.sleep(WAIT_STEP)
+        # outside `allowed`: a Ctrl-C during the storage call is raised by the next sleep
+        if len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))) < running:
+            return
+
+
 def run_worker(
     *,
     storage: str,
@@ -489,9 +509,9 @@ def run_worker(
                 run += 1
             elif counts.running > 0 and heartbeats:
                 # Another worker's trial may have died with it: wait until it ends or goes
-                # stale (or, without a first heartbeat, orphaned).
-                with interrupts.allowed():
-                    time.sleep(poll)
+                # stale (or, without a first heartbeat, orphaned); the stale checks above run
+                # every `poll` seconds, the wait ends as soon as a running trial does.
+                _wait_while_running(study, counts.running, poll, interrupts)
             else:
                 break
         interrupts.check()
