@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import itertools
-import json
+import math
 from typing import Any
 
 from tuner.reports._html import page
@@ -17,14 +17,68 @@ def _color(method: str) -> str:
     return COLORS.get(method, "#9467bd")
 
 
-def _figures(cmp: dict[str, Any]) -> list[tuple[str, str, Any]]:
-    """(anchor id, title, plotly figure) of every chart."""
+def _tick_label(v: float) -> str:
+    if v >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:g}"
+
+
+def _log_axis(title: str | None, values: list[float]) -> dict[str, Any]:
+    """A log axis that says so in its title, with full-size tick labels at 1-2-5 steps over the
+    range of ``values`` (plotly's own log ticks label the steps inside a decade with small
+    digits that are hard to read); only powers of ten when that would be too many."""
+    positive = [v for v in values if v is not None and v > 0]
+    axis: dict[str, Any] = {"type": "log", "title": f"{title} (log scale)" if title else None}
+    if not positive:
+        return axis
+    lo, hi = min(positive), max(positive)
+    decades = range(math.floor(math.log10(lo)), math.floor(math.log10(hi)) + 2)
+    ticks: list[float] = []
+    for steps in ((1, 2, 5), (1,)):
+        ticks = [
+            m * 10.0**e for e in decades for m in steps if lo / 2.5 <= m * 10.0**e <= hi * 2.5
+        ]
+        if len(ticks) <= 10:
+            break
+    axis.update(tickvals=ticks, ticktext=[_tick_label(t) for t in ticks])
+    return axis
+
+
+def _labels_with_data(cmp: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key, label) of the same-label statistics that some method could measure: a data set
+    without authors (sources) or topics has no rate for any method."""
+    pm = cmp["per_method"]
+    keys = [("same_source_at_10", "same author"), ("same_topic_at_10", "same topic")]
+    return [
+        (key, label)
+        for key, label in keys
+        if any(pm[m].get(key) and pm[m][key]["rate"] is not None for m in cmp["methods"])
+    ]
+
+
+def _constant_nnz(cmp: dict[str, Any]) -> list[str]:
+    """Methods whose every item has the same number of non-zero similarities (the factor
+    methods score every warm item): their distribution is one spike, not worth a line."""
+    out = []
+    for m in cmp["methods"]:
+        npi = cmp["per_method"][m]["neighbours_per_item"]
+        if npi["p10"] is not None and npi["p10"] == npi["max"]:
+            out.append(m)
+    return out
+
+
+# (anchor id, title, plotly figure, note under the title or "")
+Figure = tuple[str, str, Any, str]
+
+
+def _figures(cmp: dict[str, Any]) -> list[Figure]:
+    """Every chart that has data to show."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     methods: list[str] = cmp["methods"]
     pm = cmp["per_method"]
-    figs: list[tuple[str, str, Any]] = []
+    figs: list[Figure] = []
 
     # similarity distributions: one panel per method, the scales differ (SLIM weights vs cosine)
     with_hist = [m for m in methods if "histogram" in pm[m]["scores"]]
@@ -40,27 +94,43 @@ def _figures(cmp: dict[str, Any]) -> list[tuple[str, str, Any]]:
                 col=c,
             )
             fig.update_xaxes(title_text="similarity", row=1, col=c)
-        fig.update_yaxes(type="log", title_text="kept (item, neighbour) pairs", row=1, col=1)
+        # every panel on the same kind of axis; only the first is titled (they share it)
+        for c, m in enumerate(with_hist, 1):
+            counts = pm[m]["scores"]["histogram"]["counts"]
+            title = "kept (item, neighbour) pairs" if c == 1 else None
+            fig.update_yaxes(**_log_axis(title, counts), row=1, col=c)
         fig.update_layout(height=360, bargap=0.02)
-        figs.append(("scores", "Distribution of the kept similarity values", fig))
+        figs.append(("scores", "Distribution of the kept similarity values", fig, ""))
 
-    # neighbours per item before the top-K cut
-    fig = go.Figure()
-    for m in methods:
-        h = pm[m]["neighbours_per_item"]["log10_histogram"]
-        if not h["edges"]:
-            continue
-        edges = h["edges"]
-        mids = [10 ** ((a + b) / 2) - 1 for a, b in itertools.pairwise(edges)]
-        fig.add_trace(
-            go.Scatter(x=mids, y=h["counts"], mode="lines+markers", name=m, line_color=_color(m))
+    # neighbours per item before the top-K cut, for the methods where that number varies
+    constant = _constant_nnz(cmp)
+    varying = [m for m in methods if m not in constant and pm[m]["neighbours_per_item"]["max"]]
+    note = ""
+    if constant:
+        counts = sorted({int(pm[m]["neighbours_per_item"]["max"]) for m in constant})
+        note = (
+            f"{' and '.join(constant)} give every item a non-zero similarity to "
+            f"{' / '.join(f'{c:,}' for c in counts)} items (all of them), so "
+            f"{'it is' if len(constant) == 1 else 'they are'} not drawn."
         )
-    fig.update_layout(
-        height=360,
-        xaxis={"type": "log", "title": "items with a non-zero similarity (before the top-K cut)"},
-        yaxis={"title": "anchor items"},
-    )
-    figs.append(("nnz", "Neighbours per item", fig))
+    if varying:
+        fig = go.Figure()
+        nnz_x: list[float] = []
+        for m in varying:
+            h = pm[m]["neighbours_per_item"]["log10_histogram"]
+            mids = [10 ** ((a + b) / 2) - 1 for a, b in itertools.pairwise(h["edges"])]
+            nnz_x += mids
+            fig.add_trace(
+                go.Scatter(
+                    x=mids, y=h["counts"], mode="lines+markers", name=m, line_color=_color(m)
+                )
+            )
+        fig.update_layout(
+            height=360,
+            xaxis=_log_axis("items with a non-zero similarity (before the top-K cut)", nnz_x),
+            yaxis={"title": "anchor items"},
+        )
+        figs.append(("nnz", "Neighbours per item", fig, note))
 
     # overlap heatmaps
     if len(methods) > 1:
@@ -70,7 +140,7 @@ def _figures(cmp: dict[str, Any]) -> list[tuple[str, str, Any]]:
             for p in cmp["pairs"]:
                 i, j = methods.index(p["a"]), methods.index(p["b"])
                 z[i][j] = z[j][i] = p[key]
-            text = [["" if v is None else f"{v:.3f}" for v in row] for row in z]
+            text = [["" if v is None else f"{v:.2f}" for v in row] for row in z]
             fig.add_trace(
                 go.Heatmap(
                     z=z,
@@ -87,7 +157,7 @@ def _figures(cmp: dict[str, Any]) -> list[tuple[str, str, Any]]:
                 col=c,
             )
         fig.update_layout(height=380)
-        figs.append(("overlap", "Top-K overlap between methods", fig))
+        figs.append(("overlap", "Top-K overlap between methods", fig, ""))
 
     # coverage
     fig = go.Figure(
@@ -102,11 +172,13 @@ def _figures(cmp: dict[str, Any]) -> list[tuple[str, str, Any]]:
     fig.update_layout(
         height=340, yaxis={"title": "share of warm items in someone's top-10", "range": [0, 1.1]}
     )
-    figs.append(("coverage", "Catalogue coverage of the top-10 lists", fig))
+    figs.append(("coverage", "Catalogue coverage of the top-10 lists", fig, ""))
 
     # popularity of neighbours against the anchor's popularity
     fig = go.Figure()
     lo, hi = None, None
+    all_x: list[float] = []
+    all_y: list[float] = []
     for m in methods:
         p = pm[m]["popularity"]
         pts = [
@@ -117,6 +189,8 @@ def _figures(cmp: dict[str, Any]) -> list[tuple[str, str, Any]]:
         if not pts:
             continue
         xs, ys = zip(*pts, strict=True)
+        all_x += xs
+        all_y += ys
         lo = min([*xs, *([lo] if lo else [])])
         hi = max([*xs, *([hi] if hi else [])])
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=m, line_color=_color(m)))
@@ -129,15 +203,15 @@ def _figures(cmp: dict[str, Any]) -> list[tuple[str, str, Any]]:
         )  # fmt: skip
     fig.update_layout(
         height=380,
-        xaxis={"type": "log", "title": "anchor likes (median of a popularity decile)"},
-        yaxis={"type": "log", "title": "mean likes of its top-10 neighbours (median)"},
+        xaxis=_log_axis("anchor likes (median of a popularity decile)", all_x),
+        yaxis=_log_axis("mean likes of its top-10 neighbours (median)", [*all_y, *all_x]),
     )
-    figs.append(("popularity", "Popularity of neighbours vs the anchor's popularity", fig))
+    figs.append(("popularity", "Popularity of neighbours vs the anchor's popularity", fig, ""))
 
-    # same author / topic
-    keys = [("same_source_at_10", "same author")]
-    if cmp.get("has_topic"):
-        keys.append(("same_topic_at_10", "same topic"))
+    # same author / topic, where the data has those labels
+    keys = _labels_with_data(cmp)
+    if not keys:
+        return _downstream(cmp, figs)
     fig = go.Figure()
     for key, label in keys:
         rates = [pm[m][key]["rate"] if pm[m].get(key) else None for m in methods]
@@ -151,14 +225,23 @@ def _figures(cmp: dict[str, Any]) -> list[tuple[str, str, Any]]:
                 )
             )  # fmt: skip
     fig.update_layout(height=360, barmode="group", yaxis={"title": "share of top-10 neighbours"})
-    figs.append(("labels", "Same author (source) and same topic among the top-10", fig))
+    title = " and ".join(label for _, label in keys).capitalize() + " among the top-10"
+    figs.append(("labels", title.replace("author", "author (source)", 1), fig, ""))
+    return _downstream(cmp, figs)
 
-    # downstream
+
+def _downstream(cmp: dict[str, Any], figs: list[Figure]) -> list[Figure]:
+    """``figs`` and the downstream chart (item-based recommenders against the references)."""
+    import plotly.graph_objects as go
+
+    methods: list[str] = cmp["methods"]
+    pm = cmp["per_method"]
     down = [m for m in methods if "downstream" in pm[m]]
     if down:
         refs = cmp.get("references", {})
         names = [f"{m} (item-based)" for m in down]
         vals = [pm[m]["downstream"]["mrr"] for m in down]
+        errors = [pm[m]["downstream"].get("mrr_se") for m in down]
         colors = [_color(m) for m in down]
         for name, label in (
             ("als", "ALS model"),
@@ -168,15 +251,25 @@ def _figures(cmp: dict[str, Any]) -> list[tuple[str, str, Any]]:
             if name in refs:
                 names.append(label)
                 vals.append(refs[name]["mrr"])
+                errors.append(refs[name].get("mrr_se"))
                 colors.append(REF_COLOR)
-        fig = go.Figure(
-            go.Bar(
-                x=names, y=vals, marker_color=colors, text=[f"{v:.4f}" for v in vals],
-                textposition="outside",
-            )
+        bars = go.Bar(
+            x=names, y=vals, marker_color=colors,
+            text=[_with_error(v, e) for v, e in zip(vals, errors, strict=True)],
+            textposition="outside",
         )  # fmt: skip
+        if all(e is not None for e in errors):
+            bars.error_y = {"type": "data", "array": errors, "color": "#444"}
+        fig = go.Figure(bars)
         fig.update_layout(height=380, yaxis={"title": f"test MRR@{cmp['eval_k']}"})
-        figs.append(("downstream", "Downstream: item-based recommenders on the test users", fig))
+        figs.append(
+            (
+                "downstream",
+                "Downstream: item-based recommenders on the test users",
+                fig,
+                "Bars show ± one standard error over the test users.",
+            )
+        )
     return figs
 
 
@@ -194,45 +287,66 @@ def _fmt(x: Any, digits: int = 3) -> str:
     return html.escape(str(x))
 
 
+def _sig(x: float | None, digits: int = 2) -> str:
+    """``x`` to ``digits`` significant digits, without an exponent (timings: 0.064, 2, 63)."""
+    if x is None:
+        return "–"
+    return f"{float(f'{x:.{digits}g}'):,g}"
+
+
+def _pct(x: float | None) -> str:
+    """A share as a percentage with one decimal: items and pairs number in the thousands, so
+    the sampling noise is a few tenths of a percent at most."""
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def _with_error(value: float | None, se: float | None) -> str:
+    """``value ± se``, both to the decimal of the standard error's second significant digit
+    (0.073 ± 0.010): more digits would be noise. Without an error: 4 decimals."""
+    if value is None:
+        return "–"
+    if se is None or not se > 0:
+        return f"{value:.4f}"
+    decimals = max(0, 1 - math.floor(math.log10(se)))
+    return f"{value:.{decimals}f} ± {se:.{decimals}f}"
+
+
 def _tables(cmp: dict[str, Any]) -> str:
     methods = cmp["methods"]
     pm = cmp["per_method"]
+    labels = _labels_with_data(cmp)
     parts = []
     rows = []
     for m in methods:
         e = pm[m]
         npi = e["neighbours_per_item"]
+        down = e.get("downstream")
         rows.append(
             [
                 m,
-                _fmt(e["scores"]["q0.5"]),
-                _fmt(e["scores"]["q0.9"]),
-                _fmt(npi["median"], 0),
-                _fmt(npi["share_full_top_k"]),
-                _fmt(e["coverage_at_10"]),
+                _sig(e["scores"]["q0.5"], 3),
+                _sig(e["scores"]["q0.9"], 3),
+                "–" if npi["median"] is None else f"{npi['median']:,.0f}",
+                _pct(npi["share_full_top_k"]),
+                _pct(e["coverage_at_10"]),
                 _fmt(e["popularity"]["mean_log10_ratio"], 2),
-                _fmt(e["same_source_at_10"]["rate"]),
-                _fmt(e["same_topic_at_10"]["rate"]) if e.get("same_topic_at_10") else "–",
-                _fmt(e["downstream"]["mrr"], 4) if "downstream" in e else "–",
-                _fmt(e["info"].get("seconds"), 1),
+                *(_pct(e[key]["rate"]) if e.get(key) else "–" for key, _ in labels),
+                _with_error(down["mrr"], down.get("mrr_se")) if down else "–",
+                _sig(e["info"].get("seconds")),
             ]
         )
-    parts.append(
-        _table(
-            [
-                "method", "median sim", "p90 sim", "median nnz", "full top-K", "coverage@10",
-                "log10 pop ratio", "same author", "same topic", f"MRR@{cmp['eval_k']}", "seconds",
-            ],
-            rows,
-        )
-    )  # fmt: skip
+    head = [
+        "method", "median sim", "p90 sim", "median nnz", "full top-K", "coverage@10",
+        "log10 pop ratio", *(label for _, label in labels), f"MRR@{cmp['eval_k']}", "seconds",
+    ]  # fmt: skip
+    parts.append(_table(head, rows))
     if cmp["pairs"]:
         prow = [
             [
                 f"{p['a']} / {p['b']}",
-                _fmt(p["jaccard_at_10"]),
-                _fmt(p["jaccard_at_100"]),
-                _fmt(p["spearman"]),
+                _fmt(p["jaccard_at_10"], 2),
+                _fmt(p["jaccard_at_100"], 2),
+                _fmt(p["spearman"], 2),
                 f"{p['n_shared_pairs']:,}",
             ]
             for p in cmp["pairs"]
@@ -276,6 +390,32 @@ def _anchors_html(cmp: dict[str, Any]) -> str:
     return "\n".join(blocks)
 
 
+def _value(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def _parameters_html(cmp: dict[str, Any]) -> str:
+    """Each method's settings as ``key=value`` (the factor methods: the model's parameters),
+    and a link to comparison.json, which holds every number unrounded."""
+    rows = []
+    for m in cmp["methods"]:
+        info = cmp["per_method"][m]["info"]
+        params = info.get("params")
+        if not isinstance(params, dict):
+            params = {
+                k: v
+                for k, v in info.items()
+                if k not in ("seconds", "threads") and not isinstance(v, dict | list)
+            }
+        shown = ", ".join(f"{k}={_value(v)}" for k, v in params.items())
+        rows.append([m, html.escape(shown) or "–", _sig(info.get("seconds"))])
+    link = (
+        "<p class=muted>Every number of this report, unrounded, with the settings of each "
+        'method: <a href="comparison.json">comparison.json</a> (beside this page).</p>'
+    )
+    return _table(["method", "settings", "seconds"], rows) + link
+
+
 def render_report(cmp: dict[str, Any], *, title: str = "Item-item similarities") -> str:
     """The full HTML page of a comparison dict (as returned by ``compare``)."""
     figs = _figures(cmp)
@@ -283,20 +423,20 @@ def render_report(cmp: dict[str, Any], *, title: str = "Item-item similarities")
     summary = "".join(f"<li>{html.escape(s)}</li>" for s in cmp.get("summary", []))
     sections.append(f"<h2>Summary</h2><ul class=summary>{summary}</ul>")
     sections.append(f"<h2>Per method</h2>{_tables(cmp)}")
-    for div_id, fig_title, fig in figs:
+    for div_id, fig_title, fig, note in figs:
         fig.update_layout(margin={"l": 60, "r": 20, "t": 40, "b": 50}, template="plotly_white")
+        caption = f"<p class=muted>{html.escape(note)}</p>" if note else ""
         sections.append(
-            f"<h2>{html.escape(fig_title)}</h2>"
+            f"<h2>{html.escape(fig_title)}</h2>{caption}"
             + fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig-{div_id}")
         )
+    if not _labels_with_data(cmp):
+        sections.append(
+            "<p class=muted id=no-labels>No same-author / same-topic comparison: the items of "
+            "this data set carry no author (source) or topic labels.</p>"
+        )
     sections.append(f"<h2>Top-{10} neighbours side by side</h2>{_anchors_html(cmp)}")
-    details = {m: cmp["per_method"][m]["info"] for m in cmp["methods"]}
-    sections.append(
-        "<h2>Parameters</h2><pre>"
-        + html.escape(json.dumps({"methods": details, "references": cmp.get("references", {})},
-                                 indent=2, default=str))
-        + "</pre>"
-    )  # fmt: skip
+    sections.append(f"<h2>Parameters</h2>{_parameters_html(cmp)}")
     intro = (
         f"{cmp['n_items']:,} items ({cmp['n_warm_items']:,} with likes), {cmp['n_users']:,} "
         f"users, {cmp['n_likes_fit']:,} likes in train + validation (the similarities never see "
