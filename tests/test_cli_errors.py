@@ -453,6 +453,11 @@ CASES: list[tuple[str, Case, str]] = [
         "No study storage at",
     ),
     (
+        "best-default-storage-missing",
+        lambda c, t: ["best", "--study-name", c.study],
+        "No study storage at",
+    ),
+    (
         "best-missing-journal",
         lambda c, t: ["best", "--study-name", c.study, "--storage", f"journal://{t}/out/s.log"],
         "No study storage at",
@@ -579,6 +584,8 @@ def test_bad_input_is_one_line_exit_2_no_output(
     # Nothing half-done under the embedded default either: no prepared data, no run outputs.
     assert not (tuner_home / "runs").exists()
     assert not (tuner_home / "data").exists()
+    if argv[0] in ("best", "export", "dashboard", "worker"):  # read-only: no storage either
+        assert list(tuner_home.iterdir()) == []
 
 
 def test_run_with_unknown_anchor_fails_before_tuning(
