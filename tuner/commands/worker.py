@@ -92,10 +92,11 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout_minutes * 60.0 if args.timeout_minutes is not None else None,
     )
     c = result.counts
+    stopped = f", {c.interrupted} interrupted (not counted in the budget)" if c.interrupted else ""
     print(
         f"worker done: ran {result.trials_run} trial(s); study {args.study_name!r} in "
-        f"{describe(storage)} holds {c.complete} complete, {c.pruned} pruned, {c.failed} failed"
-        f" (and {c.interrupted} interrupted by Ctrl-C, not counted in the budget)",
+        f"{describe(storage)} holds {c.complete} complete, {c.pruned} pruned, "
+        f"{c.failed} failed{stopped}",
         file=sys.stderr,
     )
     return 0
