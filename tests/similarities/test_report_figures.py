@@ -109,6 +109,9 @@ def test_tables_are_rounded_and_comparison_json_is_linked(similarities_out: Path
     down = cmp["per_method"]["cosine"]["downstream"]
     assert down["mrr_se"] > 0.001  # a few hundred test users: MRR to 3 decimals, not 15
     assert f"{down['mrr']:.3f} ± {down['mrr_se']:.3f}" in text
+    # the summary's MRRs too: errors of about 0.01 leave 3 decimals
+    assert "MRR@100" in cmp["summary"][0]
+    assert not re.search(r"\d\.\d{4,}", cmp["summary"][0]), cmp["summary"][0]
 
 
 def test_sections_without_data_are_left_out(unlabelled_out: Path, similarities_out: Path) -> None:

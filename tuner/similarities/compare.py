@@ -381,21 +381,30 @@ def summarize(cmp: dict[str, Any]) -> list[str]:
         return lines
     down = {m: pm[m]["downstream"]["mrr"] for m in methods if "downstream" in pm[m]}
     if down:
+        refs = cmp.get("references", {})
+        # MRRs to the decimal of their standard errors' second digit: more would be noise
+        errors = [pm[m]["downstream"].get("mrr_se") for m in down]
+        errors += [r.get("mrr_se") for r in refs.values()]
+        known = [e for e in errors if e]
+        decimals = max(0, 1 - math.floor(math.log10(max(known)))) if known else 4
+
+        def mrr(x: float) -> str:
+            return f"{x:.{decimals}f}"
+
         best = max(down, key=lambda m: down[m])
         worst = min(down, key=lambda m: down[m])
         text = (
             f"As an item-based recommender, {best} similarities rank the held-out test like best "
-            f"(MRR@{cmp['eval_k']} {down[best]:.4f}); {worst} is weakest ({down[worst]:.4f})."
+            f"(MRR@{cmp['eval_k']} {mrr(down[best])}); {worst} is weakest ({mrr(down[worst])})."
         )
-        refs = cmp.get("references", {})
         if "popularity" in refs:
             pop = refs["popularity"]["mrr"]
             beat = [m for m in methods if m in down and down[m] > pop]
-            text += f" The popularity floor is {pop:.4f}; " + (
+            text += f" The popularity floor is {mrr(pop)}; " + (
                 f"{', '.join(beat)} beat it." if beat else "no method beats it."
             )
         names = {"als": "ALS", "ials": "iALS"}
-        own = [f"{names[m]} {refs[m]['mrr']:.4f}" for m in names if m in refs]
+        own = [f"{names[m]} {mrr(refs[m]['mrr'])}" for m in names if m in refs]
         if own:
             text += f" The factor models' own scores reach {', '.join(own)}."
         lines.append(text)
