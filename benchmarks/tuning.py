@@ -61,6 +61,7 @@ import optuna
 import scipy.sparse as sp
 
 from tuner.data import DataWarning, PreparedData, load_prepared, prepare
+from tuner.errors import TunerError
 from tuner.metrics import evaluate
 from tuner.study import export_study, run_study, trial_counts
 
@@ -624,13 +625,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tuning.py: error: search space {args.space} not found", file=sys.stderr)
         return 2
     model = tomllib.loads(args.space.read_text(encoding="utf-8")).get("model", "ials")
-    study_kwargs = _study_kwargs(args)
+    # Quiet Optuna for the run only: the test calls main() inside a pytest process.
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return _benchmark(args, model, _study_kwargs(args))
+    except TunerError as exc:
+        # e.g. an unknown --pruner or --sampler name, refused by run_study
+        print(f"tuning.py: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        optuna.logging.set_verbosity(verbosity)
 
+
+def _benchmark(args: argparse.Namespace, model: str, study_kwargs: dict[str, Any]) -> int:
+    """Warm up, run every dataset and seed, print the table, write the JSON and HTML."""
     import numba
 
     threads = numba.get_num_threads()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
     passed = "".join(f", {k}={v}" for k, v in study_kwargs.items() if k != "space_path")
     print(
         f"tuner (space {args.space.name}, study defaults{passed}) "
