@@ -181,13 +181,21 @@ def _ratio(num: float | None, den: float | None) -> float | None:
     return num / den if num is not None and den else None
 
 
-def _prepare(ds: Dataset, root: Path, out: Path, seed: int, scale: float) -> dict[str, Any]:
-    """Prepare ``ds`` with split seed ``seed`` into ``out``; returns the manifest."""
+def _prepare(
+    ds: Dataset, root: Path, out: Path, seed: int, scale: float, val_frac: float = 0.2
+) -> dict[str, Any]:
+    """Prepare ``ds`` with split seed ``seed`` into ``out``; returns the manifest.
+
+    The test users depend on the seed alone, so runs with another ``val_frac`` score their
+    configurations on the same test users.
+    """
     path = None if ds.relpath is None else root / ds.relpath
     extra = {"scale": scale} if ds.source == "synthetic" else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
-        return prepare(ds.source, out, path=path, seed=seed, **extra, **ds.options)
+        return prepare(
+            ds.source, out, path=path, seed=seed, val_frac=val_frac, **extra, **ds.options
+        )
 
 
 # ---------------------------------------------------------------------------- the plain loop
@@ -351,7 +359,9 @@ def run_seed(
 ) -> SeedResult:
     """Prepare one split, run the loop, then tuner at the loop's trials and at its seconds."""
     data_dir = workdir / "data"
-    manifest = _prepare(ds, args.data_root, data_dir, seed=seed, scale=args.synthetic_scale)
+    manifest = _prepare(
+        ds, args.data_root, data_dir, seed=seed, scale=args.synthetic_scale, val_frac=args.val_frac
+    )
     loop = run_loop(data_dir, args.n_trials, threads)
     tuner_kw: dict[str, Any] = {"model": model, "study_kwargs": study_kwargs}
     same_trials = run_tuner(
@@ -576,6 +586,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seeds", default="1,2,3", help="split seeds, comma-separated")
     p.add_argument("--n-trials", type=int, default=30, help="the loop's trials (default: 30)")
     p.add_argument("--synthetic-scale", type=float, default=0.1)
+    p.add_argument(
+        "--val-frac",
+        type=float,
+        default=0.2,
+        help="validation users' share of the split, both sides (default: 0.2, prepare's)",
+    )
     p.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT)
     p.add_argument("--space", type=Path, default=DEFAULT_SPACE, help="tuner's search space")
     p.add_argument("--pruner", help="passed to run_study (default: the study's)")

@@ -7,7 +7,7 @@ Adding a model = one module with an :class:`Objective` subclass, one TOML file i
 from __future__ import annotations
 
 from tuner.errors import ConfigError
-from tuner.objectives._base import DEFAULT_PATIENCE, METRIC, Objective
+from tuner.objectives._base import ATTR_REPORT_SE, DEFAULT_PATIENCE, METRIC, Objective
 from tuner.objectives.als import ALSObjective
 from tuner.objectives.ials import IALSObjective
 
@@ -28,6 +28,7 @@ def get_objective(model: str) -> type[Objective]:
 
 
 __all__ = [
+    "ATTR_REPORT_SE",
     "DEFAULT_PATIENCE",
     "METRIC",
     "OBJECTIVES",

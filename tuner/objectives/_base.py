@@ -23,6 +23,9 @@ METRIC = "val_mrr_at_100"
 K = 100
 #: Iterations without a new best validation MRR@100 before a trial's fit stops.
 DEFAULT_PATIENCE = 3
+#: The trial attribute holding the standard error of the value last reported (the best
+#: iteration's so far); the noise-aware pruner weighs reported values by it.
+ATTR_REPORT_SE = "report_mrr_se"
 
 
 class Space(Protocol):
@@ -158,6 +161,7 @@ class Objective(abc.ABC):
                 best.iteration, best.value, best.metrics = iteration, value, metrics
                 best.user_factors = np.array(fitted.user_factors, copy=True)
                 best.item_factors = np.array(fitted.item_factors, copy=True)
+                trial.set_user_attr(ATTR_REPORT_SE, float(metrics.mrr_se))
             eval_seconds += time.perf_counter() - t0
             with warnings.catch_warnings():
                 # A heartbeat retry inherits the dead trial's reports; Optuna keeps those.

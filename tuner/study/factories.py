@@ -13,7 +13,11 @@ from tuner.errors import ConfigError
 if TYPE_CHECKING:
     import optuna
 
-PRUNERS = ("sha", "hyperband", "median", "none")
+PRUNERS = ("sha", "noise", "hyperband", "median", "none")
+#: How many standard errors of the difference a trial must trail the best finished trial by
+#: before the "noise" pruner stops it.
+NOISE_Z = 2.0
+
 #: Sampler names for ``--sampler``: independent TPE, multivariate TPE (with ``group``, so
 #: conditional parameters get their own joint model), Optuna's Gaussian-process sampler
 #: (needs PyTorch), CMA-ES (needs the ``cmaes`` package) and random search.
@@ -28,7 +32,9 @@ def pruner_config(
     """Validated pruner settings, in the form stored in the study's attributes.
 
     Args:
-        name: "sha" (successive halving), "hyperband", "median" or "none".
+        name: "sha" (successive halving), "noise"
+            (:class:`tuner.study.pruners.NoiseAwarePruner`), "hyperband",
+            "median" or "none".
         min_resource: iterations every trial runs before its first rung (>= 1).
         reduction_factor: keep the top 1/reduction_factor at each rung (>= 2).
         max_resource: the most iterations a trial can run (Hyperband's bracket sizes).
@@ -73,6 +79,10 @@ def make_pruner(config: dict[str, Any]) -> optuna.pruners.BasePruner:
         return optuna.pruners.MedianPruner(
             n_startup_trials=5, n_warmup_steps=config["min_resource"] - 1
         )
+    if name == "noise":
+        from tuner.study.pruners import NoiseAwarePruner
+
+        return NoiseAwarePruner(z=NOISE_Z, n_warmup_steps=config["min_resource"] - 1)
     if name == "none":
         return optuna.pruners.NopPruner()
     raise ConfigError(f"Unknown pruner {name!r}; choose one of {list(PRUNERS)}.")
@@ -120,3 +130,4 @@ def make_sampler(
         if name == "cmaes":
             return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
         return optuna.samplers.RandomSampler(seed=seed)
+
