@@ -71,6 +71,14 @@ def _check_outputs_agree(out: Path, name: str) -> None:
         for key, value in params.items():
             shown = f"{value:.4g}" if isinstance(value, float) else str(value)
             assert f"{key}={shown}" in report
+        # The similarities use the exported model (one fit): its own test MRR is the export's,
+        # and the model directory the summary names is that model.
+        own = comparison["per_method"][model]["info"]["own_test"]
+        best = json.loads((out / model / "best_params.json").read_text(encoding="utf-8"))
+        assert own["mrr"] == pytest.approx(best["test_mrr_at_100"], rel=1e-6)
+        meta = json.loads((Path(summary["models"][model]["model_dir"]) / "model.json").read_text())
+        assert meta["test_mrr_at_100"] == best["test_mrr_at_100"]
+        assert meta["params"] == params
     for method in ("cosine", "slim"):
         assert (sims / f"neighbors_{method}.csv").is_file()
     assert summary["popularity"]["test_mrr_at_100"] > 0

@@ -10,8 +10,9 @@ from tuner.commands._common import add_data, add_storage, add_study_name, resolv
 HELP = "export best params (with test MRR@100 of a refit), trials.csv and figures"
 DESCRIPTION = """\
 Refit the best parameters on train + validation, score MRR@100 on test, and write into DIR:
-best_params.json, trials.csv and figures/ (optimization history, intermediate values,
-parallel coordinates, parameter importances; plotly HTML).
+best_params.json, trials.csv, figures/ (optimization history, intermediate values,
+parallel coordinates, parameter importances; plotly HTML) and model/, the refitted model
+(tuner recommend --model DIR/model, tuner.load_model; --no-model skips it).
 
 example:
   tuner export --study-name ials-1 --out storage/runs/ials-1
@@ -30,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="T",
         help="numba threads for the refit (default: all)",
     )
+    parser.add_argument(
+        "--no-model",
+        action="store_true",
+        help="do not write the refitted model as DIR/model",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,9 +49,11 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         data_dir=args.data,
         num_threads=args.threads,
+        write_model=not args.no_model,
     )
     print(
         json.dumps({k: best[k] for k in ("model", "params", "val_mrr_at_100", "test_mrr_at_100")})
     )
-    print(f"wrote {args.out}/best_params.json, trials.csv, figures/", file=sys.stderr)
+    written = "best_params.json, trials.csv, figures/" + ("" if args.no_model else ", model/")
+    print(f"wrote {args.out}/{written}", file=sys.stderr)
     return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 from tuner.model.artifact import (
     FORMAT,
     FORMAT_VERSION,
+    METRIC_KEYS,
     Model,
     check_model_out,
     is_model_dir,
@@ -23,6 +24,7 @@ from tuner.model.fit import fit_model, refit, score_test
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "METRIC_KEYS",
     "Model",
     "check_model_out",
     "fit_model",

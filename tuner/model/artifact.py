@@ -21,6 +21,7 @@ import datetime as _dt
 import json
 import re
 import shutil
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -366,11 +367,16 @@ class Model:
                 f"to_implicit() needs the 'implicit' package, which cannot be imported ({exc}). "
                 "Fix: pip install implicit."
             ) from None
-        als = AlternatingLeastSquares(
-            factors=int(self.user_factors.shape[1]),
-            dtype=np.float32,
-            random_state=int(self.meta.get("seed", 0)),
-        )
+        with warnings.catch_warnings():
+            # implicit warns about OpenBLAS threads for its own fits; these factors are fitted.
+            warnings.filterwarnings(
+                "ignore", message="OpenBLAS is configured", category=RuntimeWarning
+            )
+            als = AlternatingLeastSquares(
+                factors=int(self.user_factors.shape[1]),
+                dtype=np.float32,
+                random_state=int(self.meta.get("seed", 0)),
+            )
         als.user_factors = self.user_factors.copy()
         als.item_factors = self.item_factors.copy()
         return als

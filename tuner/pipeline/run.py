@@ -196,11 +196,15 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
 
         _say(f"similarities: {', '.join(sims_cfg['methods'])} (top {sims_cfg['top_k']})")
         sims_out = out / "similarities"
+        from tuner.model import load_model
+
         sims = compute_all(
             data,
             als_params=best["als"]["params"] if "als" in best else None,
             ials_params=best["ials"]["params"] if "ials" in best else None,
             out=sims_out,
+            # the exported models' factors, not a second fit of the same configuration
+            fitted={model: load_model(b["model_dir"]) for model, b in best.items()},
             top_k=sims_cfg["top_k"],
             methods=tuple(sims_cfg["methods"]),
             anchors=tuple(sims_cfg["anchors"]),
@@ -228,6 +232,7 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
                 "n_failed": b["n_failed"],
                 "n_interrupted": interrupted[model],
                 "best_params_file": str(out / model / "best_params.json"),
+                "model_dir": b["model_dir"],
             }
             for model, b in best.items()
         },
@@ -296,9 +301,18 @@ def format_summary(summary: dict[str, Any], config: dict[str, Any]) -> str:
     ]
     for model, s in summary["models"].items():
         lines.append(f"  {model:<15} {s['best_params_file']}")
+        if s.get("model_dir"):
+            lines.append(f"  {model + ' model':<15} {s['model_dir']}")
     if summary["report"]:
         lines.append(f"  report          {summary['report']}")
     first = next(iter(summary["models"].values()), None)
+    if first is not None and first.get("model_dir"):
+        lines += [
+            "",
+            "Use the model (raw user and item ids; --json for machines):",
+            f"  tuner recommend --model {shlex.quote(first['model_dir'])} --user USER_ID",
+            f"  tuner similar --model {shlex.quote(first['model_dir'])} --item ITEM_ID",
+        ]
     lines += [
         "",
         "Watch the studies:",

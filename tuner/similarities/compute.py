@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,8 @@ def compute_all(
     als_params: dict[str, Any] | None,
     ials_params: dict[str, Any] | None,
     out: str | Path,
+    fitted: Mapping[str, Any] | None = None,
+    seed: int = 0,
     top_k: int = 100,
     methods: Sequence[str] = METHODS,
     anchors: Sequence[str | int] = (),
@@ -172,9 +174,13 @@ def compute_all(
         else:
             params = dict(factor_params[m] or {})
             params.pop("num_threads", None)
-            say(f"{m}: fitting the model on train + validation with {params}")
             t_fit = time.perf_counter()
-            model = fit_factor_model(m, params, x, num_threads=num_threads)
+            if fitted is not None and m in fitted:
+                model = fitted[m]
+                say(f"{m}: using the exported model's factors ({params})")
+            else:
+                say(f"{m}: fitting the model on train + validation with {params}, seed {seed}")
+                model = fit_factor_model(m, params, x, seed=seed, num_threads=num_threads)
             fit_seconds = time.perf_counter() - t_fit
             own = evaluate(
                 model.user_factors, model.item_factors, x, data.test, k=eval_k,

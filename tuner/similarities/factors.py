@@ -104,21 +104,26 @@ def factor_neighbors(
 
 
 def fit_factor_model(
-    name: str, params: dict[str, Any], user_items: sp.spmatrix, *, num_threads: int = 0
+    name: str,
+    params: dict[str, Any],
+    user_items: sp.spmatrix,
+    *,
+    seed: int = 0,
+    num_threads: int = 0,
 ) -> Any:
-    """Fit ``MODELS[name](**params, num_threads=num_threads)`` on ``user_items``.
+    """Fit ``name`` with ``params`` and ``seed`` on ``user_items`` (through ``build_model``).
 
     Raises:
-        ConfigError: unknown model name or parameters the model does not take.
+        ConfigError: unknown model name or parameters the model does not take (the message
+            names the fix: a best_params.json written by 'tuner export' for this model).
     """
-    from tuner.solvers import get_model
+    from tuner.solvers import build_model
 
-    cls = get_model(name)
     try:
-        model = cls(**{**params, "num_threads": num_threads})
-    except TypeError as exc:
+        model = build_model(name, params, seed=seed, num_threads=num_threads)
+    except ConfigError as exc:
         raise ConfigError(
-            f"The {name} parameters {sorted(params)} do not fit {cls.__name__}: {exc}. Fix: pass "
-            "the 'params' of a best_params.json written by 'tuner export' for this model."
+            f"{exc} Fix: pass the 'params' of a best_params.json written by 'tuner export' "
+            "for this model."
         ) from None
     return model.fit(check_matrix(user_items))

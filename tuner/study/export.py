@@ -24,6 +24,9 @@ from tuner.study.worker import (
 if TYPE_CHECKING:
     import optuna
 
+#: The model directory inside an export's output (see :func:`tuner.load_model`).
+MODEL_DIR = "model"
+
 FIGURES = (
     "optimization_history",
     "intermediate_values",
@@ -158,11 +161,15 @@ def export_study(
     out: str | Path,
     data_dir: str | Path | None = None,
     num_threads: int = 0,
+    write_model: bool = True,
 ) -> dict[str, Any]:
-    """Write ``best_params.json``, ``trials.csv`` and ``figures/*.html`` into ``out``.
+    """Write ``best_params.json``, ``trials.csv``, ``figures/*.html`` and ``model/`` into ``out``.
 
-    The best parameters are refitted on train + validation and scored on test (MRR@100), the
-    number to quote. Each file is written atomically; ``figures/`` is replaced as a whole.
+    The best parameters are refitted once on train + validation (:func:`tuner.model.refit`,
+    with the study's seed) and scored on test (MRR@100), the number to quote; that fit is the
+    model directory ``model/`` (:func:`tuner.load_model`), so ``tuner fit`` on the same
+    configuration gives the same factors. Each file is written atomically; ``figures/`` and
+    ``model/`` are replaced as a whole.
 
     Args:
         storage: storage URL.
@@ -171,16 +178,19 @@ def export_study(
         data_dir: prepared split; default: the one recorded in the study. Its fingerprint must
             match the study's.
         num_threads: numba threads for the refit (0 = numba's default).
+        write_model: write the refitted model as ``out/model`` (``tuner export --no-model``
+            skips it; the refit still gives the test figure).
 
     Returns:
-        The best_params dict (also in ``best_params.json``).
+        The best_params dict (also in ``best_params.json``); ``model_dir`` names the model
+        directory (None without one).
 
     Raises:
         StorageError: missing study, no complete trial, or data with another fingerprint.
     """
     from tuner.data import load_prepared
     from tuner.metrics import evaluate
-    from tuner.solvers import build_model
+    from tuner.model import METRIC_KEYS, check_model_out, refit, save_model
 
     summary = best_summary(storage, study_name)
     study = load_study(storage, study_name)
@@ -189,21 +199,21 @@ def export_study(
         raise StorageError(f"Study {study_name!r} records no data directory; pass --data DIR.")
     data = load_prepared(directory)
     check_compatible(study.user_attrs, study_name=study_name, fingerprint=data.fingerprint)
+    out = Path(out)
+    model_dir = out / MODEL_DIR
+    if write_model:
+        check_model_out(model_dir, option="--out")  # before the refit, not after
 
     t0 = time.perf_counter()
     seed = int(study.user_attrs.get(ATTR_SEED, 0))
-    model = build_model(summary["model"], summary["params"], seed=seed, num_threads=num_threads)
+    fitted = refit(data, summary["model"], summary["params"], seed=seed, num_threads=num_threads)
+    refit_seconds = time.perf_counter() - t0
+    assert fitted.user_factors is not None and fitted.item_factors is not None
     train_val = data.train_val()
-    model.fit(train_val)
-    assert model.user_factors is not None and model.item_factors is not None
     test = evaluate(
-        model.user_factors,
-        model.item_factors,
-        train_val,
-        data.test,
-        k=100,
+        fitted.user_factors, fitted.item_factors, train_val, data.test, k=100,
         num_threads=num_threads,
-    )
+    )  # fmt: skip
     best = {
         "model": summary["model"],
         "params": summary["params"],
@@ -218,7 +228,8 @@ def export_study(
         "noise_warning": summary["noise_warning"],
         "test_hr_at_100": float(test.hr),
         "test_ndcg_at_100": float(test.ndcg),
-        "refit_seconds": round(time.perf_counter() - t0, 3),
+        "seed": seed,
+        "refit_seconds": round(refit_seconds, 3),
         "trial_number": summary["trial_number"],
         "n_complete": summary["n_complete"],
         "n_pruned": summary["n_pruned"],
@@ -226,9 +237,24 @@ def export_study(
         "data_fingerprint": study.user_attrs.get(ATTR_FINGERPRINT, data.fingerprint),
         "study_name": study_name,
         "storage": describe(storage),
+        "model_dir": str(model_dir) if write_model else None,
     }
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    if write_model:
+        save_model(
+            model_dir,
+            fitted,
+            data,
+            model_name=summary["model"],
+            params=summary["params"],
+            seed=seed,
+            metrics={key: best[key] for key in METRIC_KEYS},
+            source={
+                "study_name": study_name,
+                "storage": describe(storage),
+                "trial_number": summary["trial_number"],
+            },
+        )
     write_text_atomic(out / "best_params.json", json.dumps(best, indent=2) + "\n")
     frame = study.trials_dataframe(multi_index=False)
     # A named metric comes out as "value_<name>"; keep Optuna's usual "value" column.
