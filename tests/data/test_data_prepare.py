@@ -196,7 +196,8 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path], list[str]], str]] = {
     "zen-v2 rating 5": (zen_v2('{"userId": 1, "trainRatings": {"3": 5}}\n'), "not -1 or 1"),
     "table no item column": (table("userId,foo\n1,2\n"), "no recognizable item column"),
     "table unknown --user-col": (table("u,i\n1,2\n", "--user-col", "who"), "no user column 'who'"),
-    "table non-integer item": (table("userId,movieId\n1,2\n1,x9\n"), "line 3: item id 'x9'"),
+    # text ids are ids (Amazon, Yelp); an empty one is not
+    "table empty text item": (table("userId,movieId\n1,b7\n1,\n"), "line 3: the item id is empty"),
     "table float item": (table("userId,movieId\n1,2.5\n"), "line 2: item id 2.5"),
     "table negative user": (
         table("userId,movieId\n1,2\n-3,2\n"),

@@ -22,7 +22,8 @@ Sources and --path:
   zen-v2        directory with user_ratings.gz (JSON lines with a trainRatings dict
                 item -> 1/-1; likes are 1), item_meta.gz (JSON lines) and item_counts.csv
   interactions  a CSV/TSV of user, item[, rating] (MovieLens ratings.csv / u.data, Last.fm
-                user_artists.dat); see --user-col, --item-col, --rating-col, --min-rating
+                user_artists.dat); see --user-col, --item-col, --rating-col, --min-rating;
+                ids may be text (Amazon, Yelp), kept as written
   lists         one line per user: 'user item item ...' (Gowalla/LightGCN train.txt) or
                 'count item item ...' with --lists-format count (CiteULike users.dat)
   synthetic     the built-in Zen-shaped generator (no --path; --scale 0.02 for a small set)

@@ -24,6 +24,10 @@ class Interactions:
         seen_items: optional (n,) int64 raw ids of every item the input mentions (catalogue).
         warnings: one-line warnings to show the user (e.g. names for unknown item ids).
         details: loader facts for the manifest (rows read, ratings filtered, parse time...).
+        user_labels: when the input's user ids are text (Amazon, Yelp, Last.fm names), the
+            sorted distinct ids; ``users`` then holds each like's position in it. None: the
+            ids are the integers themselves.
+        item_labels: the same for the item ids.
     """
 
     users: np.ndarray
@@ -33,6 +37,8 @@ class Interactions:
     seen_items: np.ndarray | None = None
     warnings: list[str] = field(default_factory=list)
     details: dict[str, object] = field(default_factory=dict)
+    user_labels: np.ndarray | None = None
+    item_labels: np.ndarray | None = None
 
     @property
     def n_likes(self) -> int:

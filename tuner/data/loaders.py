@@ -124,6 +124,34 @@ def _show(value: object) -> str:
     return repr(value.item() if isinstance(value, np.generic) else value)
 
 
+def _ids_or_labels(
+    values: pd.Series, what: str, path: Path, first_line: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Integer ids, or text ids (Amazon ASINs, Yelp ids, names) coded by their sorted position.
+
+    A column whose every value is an integer holds integer ids (:func:`_to_ids`); otherwise
+    every value is a text id, kept exactly as written (stripped). Float columns stay numeric.
+
+    Returns:
+        ``(ids, None)`` for integer ids; ``(codes, labels)`` for text ids, ``labels`` the
+        sorted distinct ids (object array of str) and ``codes`` each row's position in it.
+    """
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return _to_ids(values, what, path, first_line), None
+    text = values.astype(str).str.strip()
+    if text.str.fullmatch(r"[-+]?\d{1,18}").all():
+        return _to_ids(values, what, path, first_line), None
+    empty = (values.isna() | (text == "")).to_numpy(dtype=bool)
+    if empty.any():
+        i = int(np.flatnonzero(empty)[0])
+        raise DataError(
+            f"{path} line {first_line + i}: the {what} is empty. Fix: every row needs a {what} "
+            "(check the column choice/--sep)."
+        )
+    labels, codes = np.unique(text.to_numpy(dtype=str), return_inverse=True)
+    return codes.astype(np.int64), labels.astype(object)
+
+
 def _fail_at(bad: np.ndarray, values: pd.Series, what: str, path: Path, first_line: int) -> None:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -232,9 +260,16 @@ def _name_warning(meta: pd.DataFrame, items: np.ndarray, what: str) -> list[str]
 
 
 def _read_names(
-    path: Path, id_col: str | None = None, name_col: str | None = None
+    path: Path,
+    id_col: str | None = None,
+    name_col: str | None = None,
+    labels: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """An (id, name) table -> DataFrame indexed by raw id (int64) with a ``name`` column."""
+    """An (id, name) table -> DataFrame indexed by raw id (int64) with a ``name`` column.
+
+    With ``labels`` (the likes' text item ids, sorted), the ids are text too and the index is
+    each id's position in ``labels``; ids that no like mentions get positions past its end.
+    """
     _need_file(path, "names file", "--names")
     sep = _sniff_sep(path)
     engine = "c" if len(sep) == 1 else "python"
@@ -249,7 +284,13 @@ def _read_names(
                 "Fix: pass a table such as movies.csv (movieId,title) or artists.dat (id, name)."
             )
         namec = cols[1] if cols[0] == idc else cols[0]
-    ids = _to_ids(df[idc], "item id", path, 2)
+    if labels is None:
+        ids = _to_ids(df[idc], "item id", path, 2)
+    else:
+        text = df[idc].astype(str).str.strip().to_numpy(dtype=str)
+        pos = np.minimum(np.searchsorted(labels, text), max(len(labels) - 1, 0))
+        known = np.asarray(labels[pos] == text, dtype=bool) if len(labels) else np.zeros(0, bool)
+        ids = np.where(known, pos, len(labels) + np.arange(text.shape[0])).astype(np.int64)
     return pd.DataFrame({"name": df[namec].to_numpy()}, index=pd.Index(ids, name="raw_id"))
 
 
@@ -607,9 +648,13 @@ def load_interactions(
             "are needed. Fix: pass the right --sep."
         )
     assert ucol is not None and icol is not None
-    users = _to_ids(df[ucol], "user id", path, first_line)
-    items = _to_ids(df[icol], "item id", path, first_line)
+    users, user_labels = _ids_or_labels(df[ucol], "user id", path, first_line)
+    items, item_labels = _ids_or_labels(df[icol], "item id", path, first_line)
     details: dict[str, object] = {"rows": int(df.shape[0]), "user_col": ucol, "item_col": icol}
+    if user_labels is not None or item_labels is not None:
+        details["text_ids"] = [
+            w for w, lab in (("user", user_labels), ("item", item_labels)) if lab is not None
+        ]
     keep = np.ones(users.shape[0], dtype=bool)
     if rcol is not None:
         r = pd.to_numeric(df[rcol], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
@@ -634,7 +679,7 @@ def load_interactions(
     meta = None
     warnings: list[str] = []
     if names is not None:
-        meta = _read_names(Path(names))
+        meta = _read_names(Path(names), labels=item_labels)
         warnings += _name_warning(meta, items, Path(names).name)
     return Interactions(
         users=users[keep],
@@ -644,6 +689,8 @@ def load_interactions(
         seen_items=items,
         warnings=warnings,
         details=details,
+        user_labels=user_labels,
+        item_labels=item_labels,
     )
 
 

@@ -19,8 +19,9 @@ class LikeMatrix:
     Attributes:
         matrix: (n_users, n_items) CSR float32, all stored values 1.0, sorted indices, no
             duplicates, no empty row or column.
-        user_ids: (n_users,) int64 raw user id of each row, increasing.
-        item_ids: (n_items,) int64 raw item id of each column, increasing.
+        user_ids: (n_users,) raw user id of each row, increasing: int64, or ``str`` objects
+            when the input's ids are text.
+        item_ids: (n_items,) raw item id of each column, increasing (int64 or ``str``).
         items: table with columns ``index``, ``raw_id``, ``name``, ``source`` and (when the
             loader knows it) ``topic``, one row per column.
         n_duplicates: like rows collapsed because the same (user, item) pair repeated.
@@ -117,11 +118,20 @@ def build_matrix(inter: Interactions) -> LikeMatrix:
     if catalogue:
         dropped_items = _count_missing(np.concatenate(catalogue), item_ids)
 
+    items = items_table(item_ids, inter.item_meta)
+    users_raw: np.ndarray = user_ids.astype(np.int64)
+    items_raw: np.ndarray = item_ids.astype(np.int64)
+    # Text ids were coded by their sorted position, so rows and columns stay in id order.
+    if inter.user_labels is not None:
+        users_raw = np.asarray(inter.user_labels, dtype=object)[user_ids]
+    if inter.item_labels is not None:
+        items_raw = np.asarray(inter.item_labels, dtype=object)[item_ids]
+        items["raw_id"] = items_raw
     return LikeMatrix(
         matrix=matrix,
-        user_ids=user_ids.astype(np.int64),
-        item_ids=item_ids.astype(np.int64),
-        items=items_table(item_ids, inter.item_meta),
+        user_ids=users_raw,
+        item_ids=items_raw,
+        items=items,
         n_duplicates=int(inter.n_likes - matrix.nnz),
         dropped_users=dropped_users,
         dropped_items=dropped_items,

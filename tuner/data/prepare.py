@@ -49,7 +49,7 @@ class PreparedData:
         items: one row per column: ``index``, ``raw_id``, ``name``, ``source`` (nullable Int64)
             and, for synthetic data, ``topic``.
         manifest: the contents of ``manifest.json``.
-        user_ids: (n_users,) int64 raw user id of each row.
+        user_ids: (n_users,) raw user id of each row (int64, or ``str`` for text ids).
     """
 
     path: Path
@@ -245,7 +245,7 @@ def _manifest(
     top_items = [
         {
             "index": int(i),
-            "raw_id": int(like.item_ids[i]),
+            "raw_id": _plain(like.item_ids[i]),
             "name": str(like.items["name"].iat[i]),
             "likes": int(item_likes[i]),
             **({"topic": str(like.items["topic"].iat[i])} if has_topic else {}),
@@ -344,7 +344,7 @@ def load_prepared(path: str | Path) -> PreparedData:
             dtype={"name": str, "topic": str, "source": str},
             keep_default_na=False,
         )
-        users = pd.read_csv(path / "users.csv")
+        users = pd.read_csv(path / "users.csv", keep_default_na=False)
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read the id maps in {path}: {exc}. {fix}") from None
     items["source"], bad = nullable_int64(items["source"])
@@ -357,8 +357,20 @@ def load_prepared(path: str | Path) -> PreparedData:
         test=test,
         items=items,
         manifest=manifest,
-        user_ids=users["raw_id"].to_numpy(dtype=np.int64),
+        user_ids=_raw_id_column(users["raw_id"]),
     )
+
+
+def _plain(raw_id: Any) -> int | str:
+    """A raw id as JSON writes it: an int, or the text id as it was."""
+    return raw_id if isinstance(raw_id, str) else int(raw_id)
+
+
+def _raw_id_column(column: pd.Series) -> np.ndarray:
+    """users.csv's raw ids: int64 when they are all integers, else the text as written."""
+    if pd.api.types.is_integer_dtype(column.dtype):
+        return column.to_numpy(dtype=np.int64)
+    return column.astype(str).to_numpy(dtype=object)
 
 
 def summary(manifest: dict[str, Any], out: str | Path | None = None) -> str:
