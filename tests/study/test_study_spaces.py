@@ -153,3 +153,37 @@ def test_shipped_course_best_fits_the_course_space(model: str) -> None:
     check_enqueued(trials, load_space(default_space_path(model)), "course best")
     with pytest.raises(ConfigError, match="does not search"):
         check_enqueued([{"momentum": 1}], load_space(default_space_path(model)), "x")
+
+
+@pytest.mark.parametrize("model", ["als", "ials"])
+def test_wide_spaces_hold_the_loops_best_lambdas_in_one_continuous_space(model: str) -> None:
+    space = load_space(SPACES_DIR / f"{model}-wide.toml", known=OBJECTIVES[model].parameters)
+    params = {p.name: p for p in space.params}
+    # one continuous space: no categorical scaling choice splitting TPE's trials
+    assert all(p.type != "categorical" for p in space.params)
+    assert space.fixed["reg_scaling"] == "relative"
+    # iterations are a maximum, not searched (a trial's value is its best iteration's)
+    assert "iterations" not in params and space.fixed["iterations"] >= 10
+    reg, nu = params["regularization"], params["reg_nu"]
+    assert reg.log and reg.low is not None and reg.high is not None
+    # the unscaled lambdas the plain loop found best (62 and 134) and the course's small ones
+    for found in (62.0, 134.0, 1e-2):
+        assert reg.low <= found <= reg.high
+    assert (nu.low, nu.high) == (0.0, 1.0)  # unscaled to frequency-proportional (ALS-WR)
+    if model == "ials":
+        assert params["alpha"].low is not None and params["alpha"].high is not None
+        assert params["alpha"].low <= 1.0 and params["alpha"].high >= 70.0
+
+
+@pytest.mark.parametrize("model", ["als", "ials"])
+def test_wide_start_points_fit_the_wide_spaces(model: str) -> None:
+    space = load_space(SPACES_DIR / f"{model}-wide.toml", known=OBJECTIVES[model].parameters)
+    trials = load_enqueue(SPACES_DIR / "enqueue" / f"{model}-wide-start.toml")
+    assert len(trials) == 3
+    check_enqueued(trials, space, "wide start")
+    bounds = {p.name: (p.low, p.high) for p in space.params}
+    for params in trials:
+        assert params.keys() == bounds.keys()  # every searched parameter set, none fixed
+        for name, value in params.items():
+            low, high = bounds[name]
+            assert low is not None and high is not None and low <= value <= high
