@@ -15,43 +15,10 @@ Each kernel has a plain NumPy reference (``*_reference``) that the tests compare
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
-from llvmlite import ir
-from numba import njit, prange, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit, prange
 
-
-@intrinsic
-def _prefetch_intrinsic(typingctx, arr, idx):
-    """``_prefetch(arr, idx)``: hint the CPU to fetch the cache line of ``arr[idx]`` (LLVM's
-    prefetch: read, keep in all levels); no load, no fault, no effect on results."""
-    sig = types.void(arr, idx)
-
-    def codegen(context, builder, signature, args):
-        ary = context.make_array(signature.args[0])(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(
-            context, builder, signature.args[0], ary, [args[1]], wraparound=False
-        )
-        i8p = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
-        return context.get_dummy_value()
-
-    return sig, codegen
-
-
-if TYPE_CHECKING:  # what the intrinsic looks like from the kernels
-
-    def _prefetch(arr: np.ndarray, idx: int) -> None: ...
-
-else:
-    _prefetch = _prefetch_intrinsic
-
+from tuner._compat import prefetch as _prefetch
 
 # ---------------------------------------------------------------------------------------------
 # bounded top-K: a min-heap whose root is the worst kept candidate

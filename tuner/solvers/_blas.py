@@ -10,22 +10,12 @@ from __future__ import annotations
 
 import ctypes
 
-from scipy.linalg import cython_blas
-
-
-def _address(name: str) -> int:
-    capsule = cython_blas.__pyx_capi__[name]
-    get_name = ctypes.pythonapi.PyCapsule_GetName
-    get_name.restype = ctypes.c_char_p
-    get_name.argtypes = [ctypes.py_object]
-    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
-    get_pointer.restype = ctypes.c_void_p
-    get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
-    return int(get_pointer(capsule, get_name(capsule)))
-
+from tuner._compat import blas_function_address
 
 _vp = ctypes.c_void_p
 
 #: dsyrk(uplo, trans, n, k, alpha, a, lda, beta, c, ldc), every argument by reference:
 #: C := alpha * op(A) op(A)^T + beta * C on one triangle (Fortran column-major).
-DSYRK = ctypes.CFUNCTYPE(None, _vp, _vp, _vp, _vp, _vp, _vp, _vp, _vp, _vp, _vp)(_address("dsyrk"))
+DSYRK = ctypes.CFUNCTYPE(None, _vp, _vp, _vp, _vp, _vp, _vp, _vp, _vp, _vp, _vp)(
+    blas_function_address("dsyrk")
+)

@@ -310,31 +310,32 @@ def _fail_orphaned_trials(study: optuna.Study, grace: float, first_seen: dict[in
     trial's start time was written by another machine's).
     """
     import optuna
-    from optuna.storages import RDBStorage
     from optuna.trial import TrialState
 
-    storage = study._storage
-    # optuna.load_study wraps an RDBStorage in a cache; the query needs the database itself
-    backend = getattr(storage, "_backend", storage)
-    if not isinstance(backend, RDBStorage):
-        return
-    try:
-        from optuna.storages._rdb import models
+    from tuner._compat import optuna_rdb_models, rdb_backend, study_storage
 
-        session = backend.scoped_session()
-        try:
-            rows = (
-                session.query(models.TrialModel.trial_id)
-                .outerjoin(models.TrialHeartbeatModel)
-                .filter(models.TrialModel.study_id == study._study_id)
-                .filter(models.TrialModel.state == TrialState.RUNNING)
-                .filter(models.TrialHeartbeatModel.trial_heartbeat_id.is_(None))
-                .all()
-            )
-        finally:
-            session.close()
-    except (ImportError, AttributeError):  # pragma: no cover - another Optuna layout
+    storage = study_storage(study)
+    if storage is None:
         return
+    backend = rdb_backend(storage)
+    if backend is None:  # journal and in-memory storages have no database to query
+        return
+    models = optuna_rdb_models()
+    if models is None:
+        return
+    study_id = backend.get_study_id_from_name(study.study_name)
+    session = backend.scoped_session()
+    try:
+        rows = (
+            session.query(models.TrialModel.trial_id)
+            .outerjoin(models.TrialHeartbeatModel)
+            .filter(models.TrialModel.study_id == study_id)
+            .filter(models.TrialModel.state == TrialState.RUNNING)
+            .filter(models.TrialHeartbeatModel.trial_heartbeat_id.is_(None))
+            .all()
+        )
+    finally:
+        session.close()
     now = time.monotonic()
     orphans = {int(r[0]) for r in rows}
     for trial_id in list(first_seen):
@@ -414,10 +415,13 @@ def run_worker(
     """
     import optuna
 
+    from tuner._compat import optuna_optimize_logger
     from tuner.data import load_prepared
 
     # the logger that reports failed trials (adding the same filter twice is a no-op)
-    logging.getLogger("optuna.study._optimize").addFilter(_INTERRUPT_FILTER)
+    optimize_logger = optuna_optimize_logger()
+    if optimize_logger is not None:
+        optimize_logger.addFilter(_INTERRUPT_FILTER)
     probe = load_study(storage, study_name)
     attrs = dict(probe.user_attrs)
     model = attrs.get(ATTR_MODEL)
