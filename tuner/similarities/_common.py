@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 
-from tuner.errors import ConfigError, DataError
+from tuner.errors import ConfigError
 
 # progress(method, done, total): called after every chunk of anchors
 Progress = Callable[[str, int, int], None]
@@ -61,52 +60,10 @@ class Neighbors:
         return mat
 
 
-def check_matrix(user_items: sp.spmatrix) -> sp.csr_matrix:
-    """Validate the user-item matrix: 2-D sparse, finite, non-negative; returned as float32 CSR."""
-    if not sp.issparse(user_items) or user_items.ndim != 2:
-        raise DataError(
-            f"user_items must be a 2-D scipy.sparse matrix, got {type(user_items).__name__}; "
-            "pass PreparedData.train_val()."
-        )
-    x = sp.csr_matrix(user_items, dtype=np.float32)
-    x.sum_duplicates()
-    x.eliminate_zeros()
-    x.sort_indices()
-    if x.nnz and (not np.isfinite(x.data).all() or x.data.min() < 0):
-        raise DataError(
-            "user_items must hold finite non-negative weights; found a negative or non-finite "
-            "entry. Use likes (1.0) or other non-negative confidences."
-        )
-    return x
-
-
 def check_top_k(top_k: int, n_items: int) -> int:
     if int(top_k) < 1:
         raise ConfigError(f"top_k must be >= 1. Got {top_k} instead.")
     return max(1, min(int(top_k), n_items - 1))
-
-
-def n_blocks(num_threads: int) -> int:
-    """Scratch rows for a parallel kernel: one per numba thread in use."""
-    if num_threads < 0:
-        raise ConfigError(f"num_threads must be >= 0 (0 = numba's default). Got {num_threads}.")
-    return int(num_threads) if num_threads > 0 else int(numba.get_num_threads())
-
-
-class numba_threads:
-    """Context manager: run numba's parallel kernels on ``num_threads`` threads (0 = default)."""
-
-    def __init__(self, num_threads: int) -> None:
-        self.num_threads = min(n_blocks(num_threads), numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
-        self._old = 0
-
-    def __enter__(self) -> numba_threads:
-        self._old = numba.get_num_threads()
-        numba.set_num_threads(self.num_threads)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        numba.set_num_threads(self._old)
 
 
 def shuffled(items: np.ndarray, seed: int = 0) -> np.ndarray:

@@ -12,12 +12,10 @@ from tuner.similarities._common import (
     CHUNK,
     Neighbors,
     Progress,
-    check_matrix,
     check_top_k,
-    n_blocks,
-    numba_threads,
     shuffled,
 )
+from tuner.solvers import check_user_items, numba_threads
 
 
 def cosine_neighbors(
@@ -43,7 +41,7 @@ def cosine_neighbors(
         :class:`Neighbors` with method "cosine".
     """
     start = time.perf_counter()
-    x = check_matrix(user_items)
+    x = check_user_items(user_items)
     n_items = x.shape[1]
     k = check_top_k(top_k, n_items)
     xt = x.T.tocsr()
@@ -56,7 +54,7 @@ def cosine_neighbors(
     warm = np.flatnonzero(norms > 0)
     order = shuffled(warm)
     with numba_threads(num_threads) as threads:
-        blocks = threads.num_threads
+        blocks = threads
         acc = np.zeros((blocks, n_items), dtype=np.float32)
         touched = np.zeros((blocks, n_items + 1), dtype=np.int32)
         out_idx = np.empty((min(CHUNK, max(order.size, 1)), k), dtype=np.int32)
@@ -79,5 +77,5 @@ def cosine_neighbors(
         indices,
         scores,
         n_nonzero,
-        info={"seconds": time.perf_counter() - start, "threads": n_blocks(num_threads)},
+        info={"seconds": time.perf_counter() - start, "threads": blocks},
     )

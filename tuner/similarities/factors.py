@@ -15,10 +15,9 @@ from tuner.similarities import _kernels
 from tuner.similarities._common import (
     Neighbors,
     Progress,
-    check_matrix,
     check_top_k,
-    numba_threads,
 )
+from tuner.solvers import numba_threads
 
 # anchors per BLAS block: (block, n_items) float32 scores, ~200 MB at full Zen size
 FACTOR_BLOCK = 512
@@ -73,12 +72,12 @@ def factor_neighbors(
     vt = vn.T
     with (
         numba_threads(num_threads) as threads,
-        ThreadPoolExecutor(threads.num_threads) as pool,
+        ThreadPoolExecutor(threads) as pool,
         threadpool_limits(1, user_api="blas"),
     ):
         # each thread runs a one-thread BLAS product on its own rows of the block (numpy
         # releases the GIL): all cores work even where BLAS is pinned to one thread
-        step = -(-FACTOR_BLOCK // threads.num_threads)
+        step = -(-FACTOR_BLOCK // threads)
         for lo in range(0, anchors.size, FACTOR_BLOCK):
             chunk = anchors[lo : lo + FACTOR_BLOCK]
             m = chunk.size
@@ -126,4 +125,4 @@ def fit_factor_model(
             f"{exc} Fix: pass the 'params' of a best_params.json written by 'tuner export' "
             "for this model."
         ) from None
-    return model.fit(check_matrix(user_items))
+    return model.fit(user_items)  # fit validates it (tuner.solvers.check_user_items)

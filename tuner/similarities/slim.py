@@ -13,11 +13,10 @@ from tuner.similarities._common import (
     CHUNK,
     Neighbors,
     Progress,
-    check_matrix,
     check_top_k,
-    numba_threads,
     shuffled,
 )
+from tuner.solvers import check_user_items, numba_threads
 
 DEFAULT_ALPHA = 1e-4
 DEFAULT_L1_RATIO = 0.15
@@ -79,7 +78,7 @@ def slim_neighbors(
     if not tol > 0 or int(max_iter) < 1:
         raise ConfigError(f"SLIM needs tol > 0 and max_iter >= 1. Got {tol}, {max_iter}.")
     start = time.perf_counter()
-    x = check_matrix(user_items)
+    x = check_user_items(user_items)
     n_users, n_items = x.shape
     # users renumbered by decreasing number of likes (no sum over users depends on their
     # order): the kernel's optimality checks walk each column from its heaviest users, whose
@@ -107,7 +106,7 @@ def slim_neighbors(
     n_nonzero = np.zeros(n_items, dtype=np.int64)
     sweeps = np.zeros(n_items, dtype=np.int32)
     with numba_threads(num_threads) as threads:
-        blocks = threads.num_threads
+        blocks = threads
         cap = min(GRAM_CAP, n_items, 32767)
         init = min(INIT_WORKING_SET, n_items)
         grow = min(WORKING_SET_GROWTH, n_items)

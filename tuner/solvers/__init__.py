@@ -12,7 +12,7 @@ from typing import Any
 
 from tuner.errors import ConfigError, SolverError
 from tuner.solvers.als import ALS
-from tuner.solvers.base import FactorizationModel
+from tuner.solvers.base import FactorizationModel, check_user_items, numba_threads
 from tuner.solvers.ials import IALS
 
 MODELS: dict[str, type[FactorizationModel]] = {"als": ALS, "ials": IALS}
@@ -73,6 +73,8 @@ __all__ = [
     "FactorizationModel",
     "SolverError",
     "build_model",
+    "check_user_items",
     "get_model",
     "model_parameters",
+    "numba_threads",
 ]

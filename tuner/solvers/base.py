@@ -57,9 +57,14 @@ def numba_threads(num_threads: int) -> Iterator[int]:
 
     Requests above the pool size numba was started with (NUMBA_NUM_THREADS) are capped to it.
     Yields the number of threads in effect and restores the previous count afterwards.
+
+    Raises:
+        ConfigError: ``num_threads`` is negative.
     """
+    if int(num_threads) < 0:
+        raise ConfigError(f"num_threads must be >= 0 (0 = numba's default). Got {num_threads}.")
     previous = numba.get_num_threads()
-    if num_threads <= 0:
+    if int(num_threads) == 0:
         yield previous
         return
     numba.set_num_threads(min(int(num_threads), max_threads()))
@@ -70,33 +75,45 @@ def numba_threads(num_threads: int) -> Iterator[int]:
 
 
 def check_user_items(user_items: Any) -> sp.csr_matrix:
-    """Validate a likes matrix and return it as CSR float32 with sorted indices.
+    """Validate a users x items likes matrix; return it as canonical CSR float32.
 
-    Copies only when the input is not already in that form. Stored zeros are dropped (they
-    mean "no interaction"); negative or non-finite values raise :class:`DataError`.
+    Canonical: sorted indices, no duplicate entries (summed) and no stored zeros (they mean
+    "no interaction"). The caller's matrix is never changed: it is returned as it is when
+    already canonical CSR float32, otherwise a full copy is made canonical (a conversion such
+    as ``csr_matrix(m, dtype=...)`` may share ``indices`` and ``indptr`` with the caller's, so
+    sorting it in place would reorder them under the caller's data).
+
+    Raises:
+        DataError: not a 2-D scipy.sparse matrix, no stored like, or a negative or
+            non-finite value.
     """
-    if not sp.issparse(user_items):
+    if not sp.issparse(user_items) or user_items.ndim != 2:
         raise DataError(
-            f"user_items must be a scipy.sparse matrix (users x items); got "
-            f"{type(user_items).__name__}. Fix: pass scipy.sparse.csr_matrix(likes)."
+            f"user_items must be a 2-D scipy.sparse matrix (users x items); got "
+            f"{type(user_items).__name__}. Fix: pass scipy.sparse.csr_matrix(likes) or "
+            "PreparedData.train_val()."
         )
     m = user_items
-    if m.format != "csr" or m.dtype != np.float32:
-        m = sp.csr_matrix(m, dtype=np.float32)
+    if not (
+        m.format == "csr"
+        and m.dtype == np.float32
+        and m.has_canonical_format
+        and (m.data != 0).all()
+    ):
+        m = sp.csr_matrix(user_items, dtype=np.float32, copy=True)
+        m.sum_duplicates()
+        m.eliminate_zeros()
+        m.sort_indices()
     if m.shape[0] == 0 or m.shape[1] == 0 or m.nnz == 0:
         raise DataError(
-            f"user_items has shape {m.shape} and {m.nnz} stored likes; a fit needs at least "
-            "one like. Fix: check the data split."
+            f"user_items has shape {m.shape} and {m.nnz} stored likes; at least one like is "
+            "needed. Fix: check the data split."
         )
     if not np.isfinite(m.data).all() or (m.data < 0).any():
         raise DataError(
-            "user_items holds negative or non-finite values; implicit feedback must be >= 0 "
-            "(1 for a like, or a count). Fix: clean the matrix before fitting."
+            "user_items must hold finite non-negative weights (1 for a like, or a count); "
+            "found a negative or non-finite one. Fix: clean the matrix first."
         )
-    if not m.has_sorted_indices or (m.data == 0).any():
-        m = m.copy()
-        m.eliminate_zeros()
-        m.sort_indices()
     return m
 
 
