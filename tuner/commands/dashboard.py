@@ -67,7 +67,7 @@ def check_port(host: str, port: int) -> None:
 def run(args: argparse.Namespace) -> int:
     from optuna_dashboard import run_server
 
-    from tuner.study.storage import describe, open_storage
+    from tuner.study import describe, open_storage
 
     storage = resolve_storage(args)
     store = open_storage(storage, heartbeat=None)

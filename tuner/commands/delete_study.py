@@ -30,8 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tuner.commands.studies import missing_file
     from tuner.errors import ConfigError, StorageError
-    from tuner.study.storage import describe, open_storage
-    from tuner.study.worker import load_study
+    from tuner.study import describe, load_study, open_storage
 
     url = resolve_storage(args)
     where = describe(url)

@@ -132,8 +132,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tuner.data import prepare, summary
-    from tuner.data.prepare import DataWarning
+    from tuner.data import DataWarning, prepare, summary
 
     # Only options the user set reach the loader; a loader that does not take one says so.
     options = {

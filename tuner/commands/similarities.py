@@ -126,8 +126,7 @@ def _resolve_params(args: argparse.Namespace, model: str, needed: bool) -> dict[
 def run(args: argparse.Namespace) -> int:
     from tuner.data import load_prepared
     from tuner.errors import ConfigError
-    from tuner.similarities import compute_all
-    from tuner.similarities.compute import ProgressLines, check_methods
+    from tuner.similarities import ProgressLines, check_methods, compute_all
 
     methods = check_methods([m for m in args.methods.split(",") if m.strip()])
     if args.top_k < 1:

@@ -46,8 +46,7 @@ def list_studies(url: str) -> list[dict[str, Any]]:
     """
     import optuna
 
-    from tuner.study.storage import open_storage
-    from tuner.study.worker import ATTR_FINGERPRINT, ATTR_MODEL, trial_counts
+    from tuner.study import ATTR_FINGERPRINT, ATTR_MODEL, open_storage, trial_counts
 
     storage = open_storage(url, heartbeat=None)
     rows = []
@@ -91,7 +90,7 @@ def _best(row: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tuner.study.storage import describe
+    from tuner.study import describe
 
     url = resolve_storage(args)
     missing = missing_file(url)

@@ -75,8 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import optuna
 
-    from tuner.study import run_worker
-    from tuner.study.storage import describe
+    from tuner.study import describe, run_worker
 
     optuna.logging.set_verbosity(optuna.logging.WARNING if args.quiet else optuna.logging.INFO)
     storage = resolve_storage(args)

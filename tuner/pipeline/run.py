@@ -78,8 +78,7 @@ def _refuse_mixed_studies(
 
     from tuner.errors import StorageError
     from tuner.objectives import OBJECTIVES
-    from tuner.study import load_space, open_storage, parse_space
-    from tuner.study.worker import ATTR_FINGERPRINT, ATTR_SPACE
+    from tuner.study import ATTR_FINGERPRINT, ATTR_SPACE, load_space, open_storage, parse_space
 
     store = open_storage(storage, heartbeat=None)
     existing = set(optuna.get_all_study_names(storage=store))
@@ -150,7 +149,7 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
 
     sims_cfg = config["similarities"]
     if sims_cfg["enabled"] and sims_cfg["anchors"]:
-        from tuner.similarities.compare import resolve_anchors
+        from tuner.similarities import resolve_anchors
 
         resolve_anchors(data.items, sims_cfg["anchors"])  # an unknown id fails before tuning
 
@@ -191,8 +190,7 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
 
     sims: dict[str, Any] | None = None
     if sims_cfg["enabled"] and sims_cfg["methods"]:
-        from tuner.similarities import compute_all
-        from tuner.similarities.compute import ProgressLines
+        from tuner.similarities import ProgressLines, compute_all
 
         _say(f"similarities: {', '.join(sims_cfg['methods'])} (top {sims_cfg['top_k']})")
         sims_out = out / "similarities"

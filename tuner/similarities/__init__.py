@@ -17,8 +17,14 @@ all reduced to every item's top-K neighbours (:class:`Neighbors`), compared by
 from __future__ import annotations
 
 from tuner.similarities._common import Neighbors
-from tuner.similarities.compare import compare
-from tuner.similarities.compute import METHODS, compute_all, write_neighbors_csv
+from tuner.similarities.compare import compare, resolve_anchors
+from tuner.similarities.compute import (
+    METHODS,
+    ProgressLines,
+    check_methods,
+    compute_all,
+    write_neighbors_csv,
+)
 from tuner.similarities.cosine import cosine_neighbors
 from tuner.similarities.factors import factor_neighbors, fit_factor_model
 from tuner.similarities.slim import slim_neighbors
@@ -26,11 +32,14 @@ from tuner.similarities.slim import slim_neighbors
 __all__ = [
     "METHODS",
     "Neighbors",
+    "ProgressLines",
+    "check_methods",
     "compare",
     "compute_all",
     "cosine_neighbors",
     "factor_neighbors",
     "fit_factor_model",
+    "resolve_anchors",
     "slim_neighbors",
     "write_neighbors_csv",
 ]
