@@ -133,8 +133,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tuner.study import best_summary, run_study, trial_counts
-    from tuner.study.storage import describe
+    from tuner.study import best_summary, describe, run_study, trial_counts
 
     storage = resolve_storage(args)
     study = run_study(

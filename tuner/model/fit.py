@@ -52,9 +52,7 @@ def refit(
 
 def _from_study(storage: str, study_name: str, fingerprint: str) -> dict[str, Any]:
     """Model, params, seed and validation figures of a study's best trial."""
-    from tuner.study.export import best_summary
-    from tuner.study.storage import describe
-    from tuner.study.worker import ATTR_SEED, check_compatible, load_study
+    from tuner.study import ATTR_SEED, best_summary, check_compatible, describe, load_study
 
     summary = best_summary(storage, study_name)
     study = load_study(storage, study_name)
