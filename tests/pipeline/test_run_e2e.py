@@ -92,6 +92,13 @@ def test_run_end_to_end_on_sqlite(tuner_home: Path, capsys: pytest.CaptureFixtur
     _check_outputs_agree(out, "e2e")
     # The closing summary tells where things are and how to watch and extend the study.
     assert "popularity" in printed
+    # every model's validation and test MRR@100 with its standard error, as in summary.json
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    for s in summary["models"].values():
+        for split in ("val", "test"):
+            assert s[f"{split}_mrr_se"] > 0
+            shown = f"{s[f'{split}_mrr_at_100']:.4f} ± {s[f'{split}_mrr_se']:.4f}"
+            assert shown in printed
     assert "tuner dashboard --storage" in printed
     assert "tuner worker --storage" in printed
     assert str(out / "similarities" / "report.html") in printed

@@ -60,7 +60,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--pruner",
         choices=PRUNERS,
         default="sha",
-        help="sha = successive halving over iterations (default), hyperband, median, none",
+        help=(
+            "sha = successive halving over iterations (default); noise = prune only a trial "
+            "2 standard errors below the best at the same iteration; hyperband, median, none"
+        ),
     )
     parser.add_argument(
         "--min-resource",

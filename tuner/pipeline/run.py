@@ -223,7 +223,9 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
                 "study_name": study_name_for(config, model),
                 "params": b["params"],
                 "val_mrr_at_100": b["val_mrr_at_100"],
+                "val_mrr_se": b.get("val_mrr_se"),
                 "test_mrr_at_100": b["test_mrr_at_100"],
+                "test_mrr_se": b.get("test_mrr_se"),
                 "trial_number": b["trial_number"],
                 "n_complete": b["n_complete"],
                 "n_pruned": b["n_pruned"],
@@ -249,6 +251,11 @@ def _format_params(params: dict[str, Any]) -> str:
     )
 
 
+def _with_se(value: float, se: float | None) -> str:
+    """``0.1234 ± 0.0056``: a mean with its standard error (the split's noise)."""
+    return f"{value:.4f}" if se is None else f"{value:.4f} ± {se:.4f}"
+
+
 def format_summary(summary: dict[str, Any], config: dict[str, Any]) -> str:
     """The closing summary a user reads: results beside the floor, outputs, next commands."""
     pop = summary["popularity"]
@@ -265,8 +272,8 @@ def format_summary(summary: dict[str, Any], config: dict[str, Any]) -> str:
         rows.append(
             (
                 model,
-                f"{s['val_mrr_at_100']:.4f}",
-                f"{s['test_mrr_at_100']:.4f}",
+                _with_se(s["val_mrr_at_100"], s.get("val_mrr_se")),
+                _with_se(s["test_mrr_at_100"], s.get("test_mrr_se")),
                 f"{s['n_complete']}/{s['n_pruned']}/{s['n_failed']}/{s.get('n_interrupted', 0)}",
                 _format_params(s["params"]),
             )
