@@ -133,23 +133,33 @@ def test_single_method_run_and_threads_do_not_change_results(
     assert np.isfinite(one["score"]).all()
 
 
-def test_study_names_are_read_through_load_best(
-    prepared_small: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+TINY_SPACE = """\
+model = "{model}"
+[params.factors]
+type = "int"
+low = 4
+high = 8
+[fixed]
+iterations = 3
+"""
+
+
+def test_a_study_name_gives_the_exported_model(
+    prepared_small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import tuner.study
+    from tuner.study import export_study, run_study
 
-    calls: list[tuple[str, str]] = []
-
-    def fake_load_best(storage: str, study_name: str) -> tuple[str, dict]:
-        calls.append((storage, study_name))
-        model = "ials" if study_name.startswith("ials") else "als"
-        return model, {"factors": 8, "iterations": 2, "regularization": 0.1}
-
-    monkeypatch.setattr(tuner.study, "load_best", fake_load_best)
     storage = f"sqlite:///{tmp_path / 'studies.db'}"
+    for model, name in (("als", "als-best"), ("ials", "ials-oops")):
+        space = tmp_path / f"{model}.toml"
+        space.write_text(TINY_SPACE.format(model=model))
+        run_study(
+            data_dir=prepared_small, model=model, storage=storage, study_name=name,
+            n_trials=2, space_path=space, seed=3,
+        )  # fmt: skip
+    best = export_study(
+        storage=storage, study_name="als-best", out=tmp_path / "export", write_model=False
+    )
     out = tmp_path / "out"
     code, err = run_cli(
         ["--data", str(prepared_small), "--out", str(out), "--methods", "als",
@@ -157,9 +167,10 @@ def test_study_names_are_read_through_load_best(
         capsys,
     )  # fmt: skip
     assert code == 0, err
-    assert calls == [(storage, "als-best")]
-    cmp = json.loads((out / "comparison.json").read_text())
-    assert cmp["per_method"]["als"]["info"]["params"]["factors"] == 8
+    info = json.loads((out / "comparison.json").read_text())["per_method"]["als"]["info"]
+    # the best trial's configuration refitted with the study's seed (3): the export's model
+    assert info["params"] == best["params"]
+    assert info["own_test"]["mrr"] == pytest.approx(best["test_mrr_at_100"], rel=1e-6)
     code, err = run_cli(
         ["--data", str(prepared_small), "--out", str(out), "--methods", "als",
          "--als-study", "ials-oops", "--storage", storage],

@@ -68,7 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _params_file(path: str, model: str) -> dict[str, Any]:
+def _params_file(path: str, model: str) -> tuple[dict[str, Any], int]:
     from tuner.errors import ConfigError
 
     p = Path(path)
@@ -91,10 +91,13 @@ def _params_file(path: str, model: str) -> dict[str, Any]:
             f"--{model}-params file {path!r} holds {doc['model']!r} parameters, not {model!r}. "
             f"Fix: pass the {model} study's best_params.json."
         )
-    return dict(doc["params"])
+    return dict(doc["params"]), int(doc.get("seed", 0))
 
 
-def _resolve_params(args: argparse.Namespace, model: str, needed: bool) -> dict[str, Any] | None:
+def _resolve_params(
+    args: argparse.Namespace, model: str, needed: bool
+) -> tuple[dict[str, Any], int] | None:
+    """The model's parameters and the seed its study used (so the refit is the export's)."""
     from tuner.errors import ConfigError
 
     study = getattr(args, f"{model}_study")
@@ -108,15 +111,16 @@ def _resolve_params(args: argparse.Namespace, model: str, needed: bool) -> dict[
     if path:
         return _params_file(path, model)
     if study:
-        from tuner.study import load_best
+        from tuner.study import ATTR_SEED, load_best, load_study
 
-        found, params = load_best(resolve_storage(args), study)
+        storage = resolve_storage(args)
+        found, params = load_best(storage, study)
         if found != model:
             raise ConfigError(
                 f"--{model}-study {study!r} is a {found!r} study, not {model!r}. "
                 f"Fix: pass the {model} study."
             )
-        return dict(params)
+        return dict(params), int(load_study(storage, study).user_attrs.get(ATTR_SEED, 0))
     raise ConfigError(
         f"Method {model!r} needs --{model}-study NAME or --{model}-params FILE. "
         f"Fix: pass one, or leave {model} out of --methods."
@@ -133,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--top-k must be >= 1. Got {args.top_k} instead.")
     als = _resolve_params(args, "als", "als" in methods)
     ials = _resolve_params(args, "ials", "ials" in methods)
+    seeds = {m: r[1] for m, r in (("als", als), ("ials", ials)) if r is not None}
     data = load_prepared(args.data)
     anchors = [a.strip() for a in args.anchors.split(",") if a.strip()]
 
@@ -141,8 +146,9 @@ def run(args: argparse.Namespace) -> int:
 
     cmp = compute_all(
         data,
-        als_params=als,
-        ials_params=ials,
+        als_params=None if als is None else als[0],
+        ials_params=None if ials is None else ials[0],
+        seeds=seeds,
         out=args.out,
         top_k=args.top_k,
         methods=methods,

@@ -96,7 +96,7 @@ def compute_all(
     ials_params: dict[str, Any] | None,
     out: str | Path,
     fitted: Mapping[str, Any] | None = None,
-    seed: int = 0,
+    seeds: Mapping[str, int] | None = None,
     top_k: int = 100,
     methods: Sequence[str] = METHODS,
     anchors: Sequence[str | int] = (),
@@ -179,6 +179,7 @@ def compute_all(
                 model = fitted[m]
                 say(f"{m}: using the exported model's factors ({params})")
             else:
+                seed = int((seeds or {}).get(m, 0))
                 say(f"{m}: fitting the model on train + validation with {params}, seed {seed}")
                 model = fit_factor_model(m, params, x, seed=seed, num_threads=num_threads)
             fit_seconds = time.perf_counter() - t_fit
