@@ -111,16 +111,15 @@ def _resolve_params(
     if path:
         return _params_file(path, model)
     if study:
-        from tuner.study import ATTR_SEED, load_best, load_study
+        from tuner.study import best_summary
 
-        storage = resolve_storage(args)
-        found, params = load_best(storage, study)
-        if found != model:
+        summary = best_summary(resolve_storage(args), study)
+        if summary["model"] != model:
             raise ConfigError(
-                f"--{model}-study {study!r} is a {found!r} study, not {model!r}. "
+                f"--{model}-study {study!r} is a {summary['model']!r} study, not {model!r}. "
                 f"Fix: pass the {model} study."
             )
-        return dict(params), int(load_study(storage, study).user_attrs.get(ATTR_SEED, 0))
+        return dict(summary["params"]), summary["seed"]
     raise ConfigError(
         f"Method {model!r} needs --{model}-study NAME or --{model}-params FILE. "
         f"Fix: pass one, or leave {model} out of --methods."

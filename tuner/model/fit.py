@@ -52,18 +52,17 @@ def refit(
 
 def _from_study(storage: str, study_name: str, fingerprint: str) -> dict[str, Any]:
     """Model, params, seed and validation figures of a study's best trial."""
-    from tuner.study import ATTR_SEED, best_summary, check_compatible, describe, load_study
+    from tuner.study import best_summary, check_compatible, describe, load_study
 
     summary = best_summary(storage, study_name)
     study = load_study(storage, study_name)
     check_compatible(study.user_attrs, study_name=study_name, fingerprint=fingerprint)
-    se = study.best_trial.user_attrs.get("val_mrr_se")
     return {
         "model": summary["model"],
         "params": summary["params"],
-        "seed": int(study.user_attrs.get(ATTR_SEED, 0)),
+        "seed": summary["seed"],
         "val_mrr_at_100": summary["val_mrr_at_100"],
-        "val_mrr_se": se,
+        "val_mrr_se": summary["val_mrr_se"],
         "source": {
             "study_name": study_name,
             "storage": describe(storage),

@@ -190,12 +190,11 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
 
     sims: dict[str, Any] | None = None
     if sims_cfg["enabled"] and sims_cfg["methods"]:
+        from tuner.model import load_model
         from tuner.similarities import ProgressLines, compute_all
 
         _say(f"similarities: {', '.join(sims_cfg['methods'])} (top {sims_cfg['top_k']})")
         sims_out = out / "similarities"
-        from tuner.model import load_model
-
         sims = compute_all(
             data,
             als_params=best["als"]["params"] if "als" in best else None,

@@ -129,7 +129,8 @@ def noise_note(study: optuna.Study, best: optuna.trial.FrozenTrial) -> tuple[int
 
 
 def best_summary(storage: str, study_name: str) -> dict[str, Any]:
-    """What ``tuner best`` prints: model, params, validation MRR@100, trial number, counts."""
+    """What ``tuner best`` prints: model, params, validation MRR@100, trial number, the
+    study's seed (a refit with it gives the study's factors), counts."""
     study = load_study(storage, study_name)
     best = _best_trial(study, storage)
     counts = trial_counts(study)
@@ -147,6 +148,7 @@ def best_summary(storage: str, study_name: str) -> dict[str, Any]:
         "trials_within_noise": n_close,
         "noise_warning": note,
         "trial_number": best.number,
+        "seed": int(study.user_attrs.get(ATTR_SEED, 0)),
         "n_complete": counts.complete,
         "n_pruned": counts.pruned,
         "n_failed": counts.failed,
@@ -205,7 +207,7 @@ def export_study(
         check_model_out(model_dir, option="--out")  # before the refit, not after
 
     t0 = time.perf_counter()
-    seed = int(study.user_attrs.get(ATTR_SEED, 0))
+    seed = summary["seed"]
     fitted = refit(data, summary["model"], summary["params"], seed=seed, num_threads=num_threads)
     refit_seconds = time.perf_counter() - t0
     assert fitted.user_factors is not None and fitted.item_factors is not None
