@@ -394,7 +394,11 @@ def _value(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
-def _parameters_html(cmp: dict[str, Any]) -> str:
+#: Where the settings table points for the unrounded numbers, as seen from the report's page.
+COMPARISON_LINK = '<a href="comparison.json">comparison.json</a> (beside this page)'
+
+
+def _parameters_html(cmp: dict[str, Any], comparison_link: str = COMPARISON_LINK) -> str:
     """Each method's settings as ``key=value`` (the factor methods: the model's parameters),
     and a link to comparison.json, which holds every number unrounded."""
     rows = []
@@ -411,35 +415,56 @@ def _parameters_html(cmp: dict[str, Any]) -> str:
         rows.append([m, html.escape(shown) or "–", _sig(info.get("seconds"))])
     link = (
         "<p class=muted>Every number of this report, unrounded, with the settings of each "
-        'method: <a href="comparison.json">comparison.json</a> (beside this page).</p>'
+        f"method: {comparison_link}.</p>"
     )
     return _table(["method", "settings", "seconds"], rows) + link
 
 
-def render_report(cmp: dict[str, Any], *, title: str = "Item-item similarities") -> str:
-    """The full HTML page of a comparison dict (as returned by ``compare``)."""
+def report_sections(
+    cmp: dict[str, Any], *, comparison_link: str = COMPARISON_LINK
+) -> tuple[list[tuple[str, str]], int]:
+    """The report's sections without the page around them, and the number of plotly figures
+    in them (plotly.js not included): ``(title, HTML under the title)`` in page order.
+
+    Args:
+        cmp: a comparison dict (as returned by ``compare``).
+        comparison_link: HTML of the link to comparison.json, as seen from the page that
+            embeds the sections.
+    """
     figs = _figures(cmp)
     sections = []
     summary = "".join(f"<li>{html.escape(s)}</li>" for s in cmp.get("summary", []))
-    sections.append(f"<h2>Summary</h2><ul class=summary>{summary}</ul>")
-    sections.append(f"<h2>Per method</h2>{_tables(cmp)}")
+    sections.append(("Summary", f"<ul class=summary>{summary}</ul>"))
+    sections.append(("Per method", _tables(cmp)))
     for div_id, fig_title, fig, note in figs:
         fig.update_layout(margin={"l": 60, "r": 20, "t": 40, "b": 50}, template="plotly_white")
         caption = f"<p class=muted>{html.escape(note)}</p>" if note else ""
         sections.append(
-            f"<h2>{html.escape(fig_title)}</h2>{caption}"
-            + fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig-{div_id}")
+            (
+                fig_title,
+                caption
+                + fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig-{div_id}"),
+            )
         )
     if not _labels_with_data(cmp):
-        sections.append(
-            "<p class=muted id=no-labels>No same-author / same-topic comparison: the items of "
-            "this data set carry no author (source) or topic labels.</p>"
+        title, body = sections[-1]
+        sections[-1] = (
+            title,
+            body + "\n<p class=muted id=no-labels>No same-author / same-topic comparison: the "
+            "items of this data set carry no author (source) or topic labels.</p>",
         )
-    sections.append(f"<h2>Top-{10} neighbours side by side</h2>{_anchors_html(cmp)}")
-    sections.append(f"<h2>Parameters</h2>{_parameters_html(cmp)}")
+    sections.append((f"Top-{10} neighbours side by side", _anchors_html(cmp)))
+    sections.append(("Parameters", _parameters_html(cmp, comparison_link)))
+    return sections, len(figs)
+
+
+def render_report(cmp: dict[str, Any], *, title: str = "Item-item similarities") -> str:
+    """The full HTML page of a comparison dict (as returned by ``compare``)."""
+    sections, n_figures = report_sections(cmp)
+    body = "\n".join(f"<h2>{html.escape(t)}</h2>{content}" for t, content in sections)
     intro = (
         f"{cmp['n_items']:,} items ({cmp['n_warm_items']:,} with likes), {cmp['n_users']:,} "
         f"users, {cmp['n_likes_fit']:,} likes in train + validation (the similarities never see "
         f"test). Top-{cmp['top_k']} neighbours per item; methods: {', '.join(cmp['methods'])}."
     )
-    return page(title, intro, "\n".join(sections), n_figures=len(figs))
+    return page(title, intro, body, n_figures=n_figures)
