@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from tuner.reports.similarities import render_report
+from tuner.reports.run import render_run_report, write_run_report
+from tuner.reports.similarities import render_report, report_sections
 
-__all__ = ["render_report"]
+__all__ = ["render_report", "render_run_report", "report_sections", "write_run_report"]
