@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from tuner.cli import main
-from tuner.similarities.compute import METHODS
+from tuner.similarities import METHODS
 
 
 def test_outputs_exist_and_csvs_hold_top_k_lists(similarities_out: Path) -> None:
@@ -177,3 +177,32 @@ def test_a_study_name_gives_the_exported_model(
         capsys,
     )  # fmt: skip
     assert code == 2 and "is a 'ials' study, not 'als'" in err
+
+
+def test_a_model_registered_in_models_is_a_method_with_flags_and_a_report_entry(
+    prepared_small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tuner.solvers import IALS, MODELS
+
+    class WideIALS(IALS):
+        name = "wials"
+        label = "wide iALS"
+
+    monkeypatch.setitem(MODELS, "wials", WideIALS)
+    fit = {"factors": 8, "regularization": 0.05, "iterations": 2, "alpha": 10.0}
+    params = tmp_path / "wials.json"
+    params.write_text(json.dumps({"model": "wials", "params": fit}))
+    out = tmp_path / "out"
+    argv = [
+        "similarities", "--data", str(prepared_small), "--methods", "cosine,wials",
+        "--wials-params", str(params), "--out", str(out), "--top-k", "20", "--threads", "1",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    cmp = json.loads((out / "comparison.json").read_text())
+    assert cmp["methods"] == ["cosine", "wials"]
+    assert set(cmp["references"]) == {"popularity", "wials"}
+    assert cmp["per_method"]["wials"]["info"]["params"] == fit
+    assert len(pd.read_csv(out / "neighbors_wials.csv")) > 0
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "wide iALS model" in report
+    assert "wials (item-based)" in report

@@ -156,20 +156,3 @@ def test_compare_on_checkerboard_prefers_in_block_neighbours() -> None:
         assert cmp["per_method"][m]["same_source_at_10"]["chance"] == pytest.approx(0.5)
     assert "r7" in [a["raw_id"] for a in cmp["anchors"]]
     assert len(cmp["pairs"]) == 1 and cmp["summary"]
-
-
-def test_progress_lines_report_each_tenth_with_time_left(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tuner.similarities.compute import ProgressLines
-
-    clock = iter(range(0, 10_000, 10))  # 10 s per chunk of 4,096 items
-    monkeypatch.setattr("tuner.similarities.compute.time.perf_counter", lambda: next(clock))
-    lines: list[str] = []
-    progress = ProgressLines(lines.append)
-    for done in range(0, 104_456, 4096):
-        progress("slim", done, 104_455)
-    progress("slim", 104_455, 104_455)
-    assert len(lines) == 10  # 10%, 20%, ..., 100%, one line each
-    # the first line comes after 3 chunks (12,288 items, 11%): 30 s spent, 225 s left
-    assert lines[0] == "slim: 12,288/104,455 items (12%), 30 s, about 225 s left"
-    assert lines[-1] == "slim: 104,455/104,455 items (100%), 260 s"
-    assert all("s left" in line for line in lines[:-1])

@@ -1,4 +1,5 @@
-"""tuner similarities: item-item neighbours of cosine, SLIM, ALS and iALS, compared in a report."""
+"""tuner similarities: item-item neighbours of cosine, SLIM and every factor model, compared in a
+report."""
 
 from __future__ import annotations
 
@@ -9,13 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from tuner.commands._common import add_data, add_storage, resolve_storage
+from tuner.similarities import available_methods
+from tuner.solvers import MODELS, model_label
 
-HELP = "compute and compare item-item similarities (cosine, SLIM, ALS, iALS)"
-DESCRIPTION = """\
+_LABELS = [model_label(m) for m in MODELS]
+HELP = f"compute and compare item-item similarities (cosine, SLIM, {', '.join(_LABELS)})"
+DESCRIPTION = f"""\
 Every item's top-K neighbours under cosine item2item, SLIM (non-negative elastic net) and the
-cosine of ALS / iALS item factors, fit on train + validation (never on test). The factor models
-use the best parameters of two studies (--als-study / --ials-study, read from --storage) or two
-best_params.json files written by 'tuner export' (--als-params / --ials-params).
+cosine of the item factors of each model ({" / ".join(_LABELS)}), fit on train + validation
+(never on test). A factor model uses the best parameters of a study (--MODEL-study, read from
+--storage) or a best_params.json file written by 'tuner export' (--MODEL-params), MODEL one of
+{", ".join(MODELS)}.
 
 Writes into --out: neighbors_<method>.csv (item, rank, neighbour, score, names),
 comparison.json (every metric) and report.html (self-contained, opens offline).
@@ -29,23 +34,27 @@ example:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data(parser)
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    parser.add_argument("--als-study", metavar="NAME", help="study whose best ALS params to use")
-    parser.add_argument("--ials-study", metavar="NAME", help="study whose best iALS params to use")
-    parser.add_argument(
-        "--als-params", metavar="FILE", help="best_params.json of ALS (from 'tuner export')"
-    )
-    parser.add_argument(
-        "--ials-params", metavar="FILE", help="best_params.json of iALS (from 'tuner export')"
-    )
+    for model in MODELS:
+        label = model_label(model)
+        parser.add_argument(
+            f"--{model}-study", metavar="NAME", help=f"study whose best {label} params to use"
+        )
+    for model in MODELS:
+        parser.add_argument(
+            f"--{model}-params",
+            metavar="FILE",
+            help=f"best_params.json of {model_label(model)} (from 'tuner export')",
+        )
     add_storage(parser)
     parser.add_argument(
         "--top-k", type=int, default=100, metavar="K", help="neighbours per item (default 100)"
     )
+    methods = ",".join(available_methods())
     parser.add_argument(
         "--methods",
-        default="cosine,slim,als,ials",
+        default=methods,
         metavar="LIST",
-        help="comma-separated subset of cosine,slim,als,ials (default: all four)",
+        help=f"comma-separated subset of {methods} (default: all of them)",
     )
     parser.add_argument(
         "--anchors",
@@ -129,41 +138,39 @@ def _resolve_params(
 def run(args: argparse.Namespace) -> int:
     from tuner.data import load_prepared
     from tuner.errors import ConfigError
-    from tuner.similarities import ProgressLines, check_methods, compute_all
+    from tuner.pipeline import neighbors_file, run_similarities
+    from tuner.similarities import check_methods
 
     methods = check_methods([m for m in args.methods.split(",") if m.strip()])
     if args.top_k < 1:
         raise ConfigError(f"--top-k must be >= 1. Got {args.top_k} instead.")
-    als = _resolve_params(args, "als", "als" in methods)
-    ials = _resolve_params(args, "ials", "ials" in methods)
-    seeds = {m: r[1] for m, r in (("als", als), ("ials", ials)) if r is not None}
+    resolved = {model: _resolve_params(args, model, model in methods) for model in MODELS}
+    chosen = {model: r for model, r in resolved.items() if r is not None}
     data = load_prepared(args.data)
     anchors = [a.strip() for a in args.anchors.split(",") if a.strip()]
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    cmp = compute_all(
+    cmp = run_similarities(
         data,
-        als_params=None if als is None else als[0],
-        ials_params=None if ials is None else ials[0],
-        seeds=seeds,
-        out=args.out,
+        args.out,
+        log=log,
+        factor_params={model: r[0] for model, r in chosen.items()},
+        seeds={model: r[1] for model, r in chosen.items()},
         top_k=args.top_k,
         methods=methods,
         anchors=anchors,
         num_threads=args.threads,
         slim_alpha=args.slim_alpha,
         slim_l1_ratio=args.slim_l1_ratio,
-        progress=ProgressLines(lambda line: print(f"  {line}", file=sys.stderr, flush=True)),
-        log=log,
-    )
+    ).comparison
     out = Path(args.out)
     print(f"similarities of {len(methods)} methods in {cmp['seconds_total']:.0f} s:")
     for line in cmp["summary"]:
         print(f"  - {line}")
     for m in methods:
-        print(f"  {out / f'neighbors_{m}.csv'}")
+        print(f"  {out / neighbors_file(m)}")
     print(f"  {out / 'comparison.json'}")
     print(f"  {out / 'report.html'}  (open in a browser; works offline)")
     return 0

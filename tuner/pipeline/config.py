@@ -50,6 +50,7 @@ from tuner.data.loaders import unknown_option
 from tuner.errors import ConfigError
 from tuner.objectives import OBJECTIVES
 from tuner.similarities import METHODS as SIMILARITY_METHODS
+from tuner.similarities import available_methods, factor_methods
 from tuner.study.factories import PRUNERS
 from tuner.study.spaces import default_space_path
 
@@ -83,7 +84,7 @@ DEFAULTS: dict[str, Any] = {
     "study": {
         "storage": None,
         "models": list(MODELS),
-        "n_trials": {"als": DEFAULT_TRIALS, "ials": DEFAULT_TRIALS},
+        "n_trials": {model: DEFAULT_TRIALS for model in MODELS},
         "workers": 1,
         "pruner": "sha",
         "seed": 0,
@@ -211,20 +212,22 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
                 )
 
     methods = sims["methods"]
-    if not isinstance(methods, list) or any(m not in METHODS for m in methods):
+    valid = available_methods()
+    if not isinstance(methods, list) or any(m not in valid for m in methods):
         raise _fail(
-            "[similarities]", f"methods must be a list of {', '.join(METHODS)}, got {methods!r}"
+            "[similarities]", f"methods must be a list of {', '.join(valid)}, got {methods!r}"
         )
     _check_int("[similarities]", "top_k", sims["top_k"], 1)
     if not isinstance(sims["anchors"], list):
         raise _fail(
             "[similarities]", f"anchors must be a list of item ids, got {sims['anchors']!r}"
         )
-    if sims["enabled"] and not {"als", "ials"} <= set(models) and {"als", "ials"} & set(methods):
-        missing = sorted({"als", "ials"} - set(models))
+    # a factor method's similarities are the item factors of its study's best model
+    missing = [m for m in methods if m in factor_methods() and m not in models]
+    if sims["enabled"] and missing:
         raise _fail(
             "[similarities]",
-            f"methods als/ials need the {', '.join(missing)} study; "
+            f"methods {'/'.join(missing)} need the {', '.join(missing)} study; "
             "add it to study.models or drop it from similarities.methods",
         )
     if output["dir"] is not None and not isinstance(output["dir"], str):

@@ -191,24 +191,24 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
     sims: dict[str, Any] | None = None
     if sims_cfg["enabled"] and sims_cfg["methods"]:
         from tuner.model import load_model
-        from tuner.similarities import ProgressLines, compute_all
+        from tuner.pipeline.similarities import run_similarities
+        from tuner.similarities import factor_methods
 
         _say(f"similarities: {', '.join(sims_cfg['methods'])} (top {sims_cfg['top_k']})")
         sims_out = out / "similarities"
-        sims = compute_all(
+        factor = [model for model in best if model in factor_methods()]
+        sims = run_similarities(
             data,
-            als_params=best["als"]["params"] if "als" in best else None,
-            ials_params=best["ials"]["params"] if "ials" in best else None,
-            out=sims_out,
+            sims_out,
+            factor_params={model: best[model]["params"] for model in factor},
             # the exported models' factors, not a second fit of the same configuration
-            fitted={model: load_model(b["model_dir"]) for model, b in best.items()},
+            fitted={model: load_model(best[model]["model_dir"]) for model in factor},
             top_k=sims_cfg["top_k"],
             methods=tuple(sims_cfg["methods"]),
             anchors=tuple(sims_cfg["anchors"]),
             log=lambda message: _say(f"similarities: {message}"),
-            progress=ProgressLines(lambda line: _say(f"similarities: {line}")),
-        )
-        write_text_atomic(sims_out / "run.toml", to_toml(config))
+            extra_files={"run.toml": to_toml(config)},
+        ).comparison
 
     summary = {
         "name": config["name"],

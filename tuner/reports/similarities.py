@@ -9,12 +9,18 @@ from typing import Any
 
 from tuner.reports._html import page
 
-COLORS = {"cosine": "#1f77b4", "slim": "#ff7f0e", "als": "#2ca02c", "ials": "#d62728"}
+# a method's colour is its position in the comparison's methods (plotly's D3 palette, without
+# the grey of the references)
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#bcbd22", "#17becf",
+)  # fmt: skip
 REF_COLOR = "#7f7f7f"
 
 
-def _color(method: str) -> str:
-    return COLORS.get(method, "#9467bd")
+def method_colors(methods: list[str]) -> dict[str, str]:
+    """method -> colour, by the method's position in ``methods`` (repeating past the palette)."""
+    return {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(methods)}
 
 
 def _tick_label(v: float) -> str:
@@ -78,6 +84,7 @@ def _figures(cmp: dict[str, Any]) -> list[Figure]:
 
     methods: list[str] = cmp["methods"]
     pm = cmp["per_method"]
+    color = method_colors(methods)
     figs: list[Figure] = []
 
     # similarity distributions: one panel per method, the scales differ (SLIM weights vs cosine)
@@ -89,7 +96,7 @@ def _figures(cmp: dict[str, Any]) -> list[Figure]:
             edges = h["edges"]
             mids = [(a + b) / 2 for a, b in itertools.pairwise(edges)]
             fig.add_trace(
-                go.Bar(x=mids, y=h["counts"], name=m, marker_color=_color(m), showlegend=False),
+                go.Bar(x=mids, y=h["counts"], name=m, marker_color=color[m], showlegend=False),
                 row=1,
                 col=c,
             )
@@ -122,7 +129,7 @@ def _figures(cmp: dict[str, Any]) -> list[Figure]:
             nnz_x += mids
             fig.add_trace(
                 go.Scatter(
-                    x=mids, y=h["counts"], mode="lines+markers", name=m, line_color=_color(m)
+                    x=mids, y=h["counts"], mode="lines+markers", name=m, line_color=color[m]
                 )
             )
         fig.update_layout(
@@ -164,7 +171,7 @@ def _figures(cmp: dict[str, Any]) -> list[Figure]:
         go.Bar(
             x=methods,
             y=[pm[m]["coverage_at_10"] for m in methods],
-            marker_color=[_color(m) for m in methods],
+            marker_color=[color[m] for m in methods],
             text=[f"{100 * pm[m]['coverage_at_10']:.1f}%" for m in methods],
             textposition="outside",
         )
@@ -193,7 +200,7 @@ def _figures(cmp: dict[str, Any]) -> list[Figure]:
         all_y += ys
         lo = min([*xs, *([lo] if lo else [])])
         hi = max([*xs, *([hi] if hi else [])])
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=m, line_color=_color(m)))
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=m, line_color=color[m]))
     if lo and hi:
         fig.add_trace(
             go.Scatter(
@@ -242,17 +249,15 @@ def _downstream(cmp: dict[str, Any], figs: list[Figure]) -> list[Figure]:
         names = [f"{m} (item-based)" for m in down]
         vals = [pm[m]["downstream"]["mrr"] for m in down]
         errors = [pm[m]["downstream"].get("mrr_se") for m in down]
-        colors = [_color(m) for m in down]
-        for name, label in (
-            ("als", "ALS model"),
-            ("ials", "iALS model"),
-            ("popularity", "popularity"),
-        ):
-            if name in refs:
-                names.append(label)
-                vals.append(refs[name]["mrr"])
-                errors.append(refs[name].get("mrr_se"))
-                colors.append(REF_COLOR)
+        color = method_colors(methods)
+        colors = [color[m] for m in down]
+        labels = cmp.get("reference_labels", {})
+        # the factor models' own scores, then the popularity floor
+        for name in sorted(refs, key=lambda r: r == "popularity"):
+            names.append(labels.get(name, name))
+            vals.append(refs[name]["mrr"])
+            errors.append(refs[name].get("mrr_se"))
+            colors.append(REF_COLOR)
         bars = go.Bar(
             x=names, y=vals, marker_color=colors,
             text=[_with_error(v, e) for v, e in zip(vals, errors, strict=True)],

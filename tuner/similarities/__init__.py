@@ -1,17 +1,20 @@
-"""Item-item similarities from four methods and their comparison.
+"""Item-item similarities and their comparison.
 
 * cosine item2item on the user-item matrix (:func:`cosine_neighbors`),
 * SLIM, a non-negative elastic net per item (:func:`slim_neighbors`),
-* cosine of ALS / iALS item factors (:func:`factor_neighbors`),
+* cosine of the item factors of every solver in :data:`tuner.solvers.MODELS`
+  (:func:`factor_neighbors`),
 
 all reduced to every item's top-K neighbours (:class:`Neighbors`), compared by
-:func:`compare` and written with a self-contained HTML report by :func:`compute_all`.
+:func:`compare`; :func:`compute_all` runs them all and returns the results without writing
+anything (:func:`tuner.pipeline.write_similarities` writes them with the HTML report).
 
 >>> from tuner.data import load_prepared
 >>> from tuner.similarities import compute_all
 >>> data = load_prepared("storage/data/small")  # doctest: +SKIP
->>> compute_all(data, als_params={"factors": 64}, ials_params={"factors": 64},
-...             out="out/similarities")  # doctest: +SKIP
+>>> results = compute_all(data, factor_params={"als": {"factors": 64},
+...                                            "ials": {"factors": 64}})  # doctest: +SKIP
+>>> results.neighbors["ials"].indices[0]  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -19,27 +22,31 @@ from __future__ import annotations
 from tuner.similarities._common import Neighbors
 from tuner.similarities.compare import compare, resolve_anchors
 from tuner.similarities.compute import (
+    ITEM_METHODS,
     METHODS,
-    ProgressLines,
+    SimilarityResults,
+    available_methods,
     check_methods,
     compute_all,
-    write_neighbors_csv,
+    factor_methods,
 )
 from tuner.similarities.cosine import cosine_neighbors
 from tuner.similarities.factors import factor_neighbors, fit_factor_model
 from tuner.similarities.slim import slim_neighbors
 
 __all__ = [
+    "ITEM_METHODS",
     "METHODS",
     "Neighbors",
-    "ProgressLines",
+    "SimilarityResults",
+    "available_methods",
     "check_methods",
     "compare",
     "compute_all",
     "cosine_neighbors",
+    "factor_methods",
     "factor_neighbors",
     "fit_factor_model",
     "resolve_anchors",
     "slim_neighbors",
-    "write_neighbors_csv",
 ]

@@ -272,6 +272,14 @@ def side_by_side(
     return out
 
 
+def reference_label(name: str) -> str:
+    """How the report names a reference: "iALS model" for a solver's own test scores (its
+    ``label`` in :data:`tuner.solvers.MODELS`), the name itself otherwise ("popularity")."""
+    from tuner.solvers import MODELS, model_label
+
+    return f"{model_label(name)} model" if name in MODELS else name
+
+
 def compare(
     neighbors: dict[str, Neighbors],
     *,
@@ -290,7 +298,7 @@ def compare(
         user_items: (n_users, n_items) train + validation likes the similarities were fit on.
         test: held-out test likes for the downstream MRR (None: skipped).
         references: name -> metrics dict shown beside the downstream results (popularity,
-            the factor models' own test MRR).
+            the factor models' own test MRR, keyed by their solver's name).
         anchors: extra anchor item indices for the side-by-side lists.
         eval_k: cut-off of the downstream metrics.
 
@@ -347,6 +355,7 @@ def compare(
         "per_method": per_method,
         "pairs": pairs,
         "references": references or {},
+        "reference_labels": {name: reference_label(name) for name in references or {}},
         "anchors": side_by_side(neighbors, items, popularity, picked),
     }
     out["summary"] = summarize(out)
@@ -403,10 +412,12 @@ def summarize(cmp: dict[str, Any]) -> list[str]:
             text += f" The popularity floor is {mrr(pop)}; " + (
                 f"{', '.join(beat)} beat it." if beat else "no method beats it."
             )
-        names = {"als": "ALS", "ials": "iALS"}
-        own = [f"{names[m]} {mrr(refs[m]['mrr'])}" for m in names if m in refs]
+        labels = cmp.get("reference_labels", {})
+        own = [
+            f"the {labels.get(m, m)} {mrr(r['mrr'])}" for m, r in refs.items() if m != "popularity"
+        ]
         if own:
-            text += f" The factor models' own scores reach {', '.join(own)}."
+            text += f" Scoring with the factors themselves reaches {', '.join(own)}."
         lines.append(text)
     if cmp["pairs"]:
         hi = max(cmp["pairs"], key=lambda p: p["jaccard_at_10"] or 0.0)

@@ -28,6 +28,12 @@ def get_model(name: str) -> type[FactorizationModel]:
         ) from None
 
 
+def model_label(name: str) -> str:
+    """How reports and help texts name model ``name``: its class's ``label`` ("iALS"), or the
+    registry key when the class has none."""
+    return str(getattr(get_model(name), "label", name))
+
+
 def model_parameters(name: str) -> frozenset[str]:
     """The constructor arguments of model ``name`` that a search space or a file may set.
 
@@ -75,6 +81,7 @@ __all__ = [
     "build_model",
     "check_user_items",
     "get_model",
+    "model_label",
     "model_parameters",
     "numba_threads",
 ]

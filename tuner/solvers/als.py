@@ -30,6 +30,7 @@ class ALS(FactorizationModel):
     """
 
     name = "als"
+    label = "ALS"  # how reports and help texts name the model
 
     def __init__(
         self,

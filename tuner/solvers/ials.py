@@ -43,6 +43,7 @@ class IALS(FactorizationModel):
     """
 
     name = "ials"
+    label = "iALS"  # how reports and help texts name the model
 
     def __init__(
         self,
