@@ -125,7 +125,8 @@ def test_study_with_one_complete_trial_has_a_note_instead_of_importances(run_out
     # without a comparison the page says so and has no similarity section
     assert "No similarity comparison in this run." in text
     assert 'id="similarities"' not in text
-    assert int(re.search(r'data-n-figures="(\d+)"', text).group(1)) == len(figures)  # type: ignore[union-attr]
+    n = re.search(r'data-n-figures="(\d+)"', text)
+    assert n is not None and int(n.group(1)) == len(figures)
 
 
 def test_one_step_trials_without_fit_times_get_notes_not_empty_figures() -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from tuner._io import write_text_atomic
 from tuner.reports._html import page
-from tuner.reports.similarities import report_sections
+from tuner.reports.similarities import _log_axis, report_sections
 
 if TYPE_CHECKING:
     import optuna
@@ -172,22 +172,27 @@ def _summary(p: _Page, summary: Mapping[str, Any]) -> None:
     p.body.append(f"<ul class=summary>{items}</ul>")
 
 
+def _count_axis(title: str, values: list[int]) -> dict[str, Any]:
+    """A linear axis of whole numbers (trials, steps): no ticks between them."""
+    axis: dict[str, Any] = {"title": title, "tickformat": "d"}
+    if values and max(values) - min(values) <= 20:
+        axis.update(tick0=0, dtick=1)
+    return axis
+
+
 def _trial_text(trial: optuna.trial.FrozenTrial) -> str:
     """Hover text of a trial: its number, state and parameters."""
     state = trial.state.name.lower()
     return f"trial #{trial.number} ({state})<br>{html.escape(_params_text(trial.params))}"
 
 
-def _floor_line(fig: Any, floor: float | None, xs: list[float]) -> None:
-    import plotly.graph_objects as go
-
-    if floor is None or not xs:
+def _floor_line(fig: Any, floor: float | None) -> None:
+    """The popularity floor's validation MRR@100 across the whole chart, named on it."""
+    if floor is None:
         return
-    fig.add_trace(
-        go.Scatter(
-            x=[min(xs), max(xs)], y=[floor, floor], mode="lines", name="popularity floor",
-            line={"dash": "dot", "color": FLOOR_COLOR}, hoverinfo="skip",
-        )
+    fig.add_hline(
+        y=floor, line={"dash": "dot", "color": FLOOR_COLOR}, annotation_text="popularity floor",
+        annotation_position="top left", annotation_font_color=FLOOR_COLOR,
     )  # fmt: skip
 
 
@@ -247,8 +252,7 @@ def _history(
         (t for t in finished if t.state == TrialState.COMPLETE and t.value is not None),
         key=lambda t: t.number,
     )
-    xs: list[float] = [t.number for t in finished]
-    if complete:
+    if len(complete) >= 2:  # one trial is its own best: no line to draw
         best_x, best_y = [], []
         best = None
         for t in complete:
@@ -263,9 +267,11 @@ def _history(
                 line={"color": BEST_COLOR},
             )
         )  # fmt: skip
-    _floor_line(fig, floor, xs)
+    _floor_line(fig, floor)
     fig.update_layout(
-        height=380, xaxis={"title": "trial number"}, yaxis={"title": "validation MRR@100"}
+        height=380,
+        xaxis=_count_axis("trial number", [t.number for t in finished]),
+        yaxis={"title": "validation MRR@100"},
     )
     p.figure(fig, f"fig-{prefix}-history")
     p.note("Complete trials with ± one standard error over the validation users.")
@@ -303,7 +309,7 @@ def _intermediate(p: _Page, prefix: str, trials: list[optuna.trial.FrozenTrial])
         shown.add(name)
     fig.update_layout(
         height=380,
-        xaxis={"title": "step (iteration)"},
+        xaxis=_count_axis("step (iteration)", [s for t in curves for s in t.intermediate_values]),
         yaxis={"title": "best validation MRR@100 so far (reported)"},
     )
     p.figure(fig, f"fig-{prefix}-intermediate")
@@ -382,12 +388,10 @@ def _cost(
             marker.error_y = {"type": "data", "array": errors, "color": "#9ecae1"}
         fig.add_trace(marker)
     seconds = [float(t.user_attrs["fit_seconds"]) for t in timed]
-    _floor_line(fig, floor, seconds)
+    _floor_line(fig, floor)
     positive = [s for s in seconds if s > 0]
     log = bool(positive) and len(positive) == len(seconds) and max(seconds) >= 10 * min(seconds)
-    xaxis: dict[str, Any] = {"title": "fit seconds (log scale)" if log else "fit seconds"}
-    if log:
-        xaxis["type"] = "log"
+    xaxis = _log_axis("fit seconds", seconds) if log else {"title": "fit seconds"}
     fig.update_layout(height=380, xaxis=xaxis, yaxis={"title": "validation MRR@100"})
     p.figure(fig, f"fig-{prefix}-cost")
     p.note(
