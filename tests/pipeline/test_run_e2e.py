@@ -64,7 +64,7 @@ def _check_outputs_agree(out: Path, name: str) -> None:
     comparison = json.loads((sims / "comparison.json").read_text(encoding="utf-8"))
     report = (sims / "report.html").read_text(encoding="utf-8")
     for model in ("als", "ials"):
-        assert (sims / f"neighbors_{model}.csv").is_file()
+        assert (sims / f"neighbors_{model}.csv.gz").is_file()
         # The report and the comparison describe the configurations the studies found.
         params = summary["models"][model]["params"]
         assert comparison["per_method"][model]["info"]["params"] == params
@@ -80,7 +80,7 @@ def _check_outputs_agree(out: Path, name: str) -> None:
         assert meta["test_mrr_at_100"] == best["test_mrr_at_100"]
         assert meta["params"] == params
     for method in ("cosine", "slim"):
-        assert (sims / f"neighbors_{method}.csv").is_file()
+        assert (sims / f"neighbors_{method}.csv.gz").is_file()
     assert summary["popularity"]["test_mrr_at_100"] > 0
 
 

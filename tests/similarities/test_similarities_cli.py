@@ -13,12 +13,21 @@ from tuner.cli import main
 from tuner.similarities import METHODS
 
 
-def test_outputs_exist_and_csvs_hold_top_k_lists(similarities_out: Path) -> None:
+def test_outputs_exist_and_csvs_hold_top_k_lists(
+    similarities_out: Path, prepared_small: Path
+) -> None:
+    from tuner.data import load_prepared
+
+    items = load_prepared(prepared_small).items
+    names = pd.read_csv(similarities_out / "items.csv", index_col="item")["name"]
+    assert names.to_dict() == dict(zip(items["raw_id"], items["name"], strict=True))
     for m in METHODS:
-        df = pd.read_csv(similarities_out / f"neighbors_{m}.csv")
-        assert list(df.columns) == [
-            "item", "rank", "neighbour", "score", "item_name", "neighbour_name",
-        ]  # fmt: skip
+        # gzip-compressed, raw ids only: one read_csv call, the names one map away
+        path = similarities_out / f"neighbors_{m}.csv.gz"
+        assert path.read_bytes()[:2] == b"\x1f\x8b"
+        df = pd.read_csv(path)
+        assert list(df.columns) == ["item", "rank", "neighbour", "score"]
+        assert df["neighbour"].map(names).notna().all()
         assert (df["item"] != df["neighbour"]).all()
         assert df.groupby("item")["rank"].max().max() <= 50
         first = df[df["rank"] == 1].set_index("item")["score"]
@@ -127,10 +136,10 @@ def test_single_method_run_and_threads_do_not_change_results(
     out = tmp_path / "cos1"
     args = ["similarities", "--data", str(prepared_small), "--methods", "cosine"]
     assert main([*args, "--out", str(out), "--top-k", "50", "--threads", "1"]) == 0
-    one = pd.read_csv(out / "neighbors_cosine.csv")
-    both = pd.read_csv(similarities_out / "neighbors_cosine.csv")
-    pd.testing.assert_frame_equal(one, both)
-    assert np.isfinite(one["score"]).all()
+    one = out / "neighbors_cosine.csv.gz"
+    both = similarities_out / "neighbors_cosine.csv.gz"
+    assert one.read_bytes() == both.read_bytes()
+    assert np.isfinite(pd.read_csv(one)["score"]).all()
 
 
 TINY_SPACE = """\
@@ -202,7 +211,7 @@ def test_a_model_registered_in_models_is_a_method_with_flags_and_a_report_entry(
     assert cmp["methods"] == ["cosine", "wials"]
     assert set(cmp["references"]) == {"popularity", "wials"}
     assert cmp["per_method"]["wials"]["info"]["params"] == fit
-    assert len(pd.read_csv(out / "neighbors_wials.csv")) > 0
+    assert len(pd.read_csv(out / "neighbors_wials.csv.gz")) > 0
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "wide iALS model" in report
     assert "wials (item-based)" in report

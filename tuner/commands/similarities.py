@@ -22,7 +22,8 @@ cosine of the item factors of each model ({" / ".join(_LABELS)}), fit on train +
 --storage) or a best_params.json file written by 'tuner export' (--MODEL-params), MODEL one of
 {", ".join(MODELS)}.
 
-Writes into --out: neighbors_<method>.csv (item, rank, neighbour, score, names),
+Writes into --out: neighbors_<method>.csv.gz (item, rank, neighbour, score; raw ids,
+gzip-compressed, pandas.read_csv reads it as it is), items.csv (raw id, name),
 comparison.json (every metric) and report.html (self-contained, opens offline).
 
 example:
@@ -171,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  - {line}")
     for m in methods:
         print(f"  {out / neighbors_file(m)}")
+    print(f"  {out / 'items.csv'}  (the names of the neighbour files' ids)")
     print(f"  {out / 'comparison.json'}")
     print(f"  {out / 'report.html'}  (open in a browser; works offline)")
     return 0

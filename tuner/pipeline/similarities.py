@@ -1,8 +1,16 @@
 """The similarities stage of ``tuner run`` and ``tuner similarities``: compute with a progress
-bar, then write the neighbour files, ``comparison.json`` and ``report.html`` in one go."""
+bar, then write the neighbour files, the items file, ``comparison.json`` and ``report.html``
+in one go.
+
+The neighbour files hold raw ids only and are gzip-compressed (names repeated on every row
+would make them many times larger): ``pd.read_csv("neighbors_cosine.csv.gz")`` reads one, and
+``items.csv`` gives every item's name once.
+"""
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import sys
 from collections.abc import Callable, Mapping
@@ -17,8 +25,10 @@ if TYPE_CHECKING:
 
     from tuner.similarities import Neighbors, SimilarityResults
 
-# rows per CSV write: bounds the memory of the name columns at full size
+# rows per CSV write: bounds the memory of the formatted text at full size
 CSV_CHUNK = 1_000_000
+# the items' raw ids and names, beside the neighbour files
+ITEMS_FILE = "items.csv"
 
 
 class ProgressBar:
@@ -75,15 +85,21 @@ class ProgressBar:
 
 
 def write_neighbors_csv(path: Path, nb: Neighbors, items: pd.DataFrame) -> int:
-    """``neighbors_<method>.csv``: item, rank, neighbour, score, item_name, neighbour_name
-    (item and neighbour as raw ids, rank from 1). Returns the number of rows."""
+    """A method's neighbour file, gzip-compressed CSV with the columns item, rank, neighbour,
+    score: item and neighbour as raw ids, rank from 1, one row per kept neighbour, items in
+    their index order. Returns the number of rows.
+
+    The bytes depend only on the neighbours (no time stamp in the gzip header).
+    """
     raw = items["raw_id"].to_numpy()
-    names = items["name"].astype(str).to_numpy()
     rows, ranks = np.nonzero(nb.indices >= 0)
     nbrs = nb.indices[rows, ranks]
     scores = nb.scores[rows, ranks]
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write("item,rank,neighbour,score,item_name,neighbour_name\n")
+    with (
+        gzip.GzipFile(path, mode="wb", compresslevel=6, mtime=0) as raw_fh,
+        io.TextIOWrapper(raw_fh, encoding="utf-8", newline="") as fh,
+    ):
+        fh.write("item,rank,neighbour,score\n")
         for lo in range(0, rows.size, CSV_CHUNK):
             sl = slice(lo, lo + CSV_CHUNK)
             pd.DataFrame(
@@ -92,16 +108,20 @@ def write_neighbors_csv(path: Path, nb: Neighbors, items: pd.DataFrame) -> int:
                     "rank": ranks[sl] + 1,
                     "neighbour": raw[nbrs[sl]],
                     "score": scores[sl],
-                    "item_name": names[rows[sl]],
-                    "neighbour_name": names[nbrs[sl]],
                 }
             ).to_csv(fh, header=False, index=False, float_format="%.6g")
     return int(rows.size)
 
 
+def write_items_csv(path: Path, items: pd.DataFrame) -> None:
+    """``items.csv``: item (raw id), name; the names of the neighbour files' ids."""
+    table = pd.DataFrame({"item": items["raw_id"], "name": items["name"]})
+    table.to_csv(path, index=False, encoding="utf-8")
+
+
 def neighbors_file(method: str) -> str:
     """The name of a method's neighbour file in the similarities directory."""
-    return f"neighbors_{method}.csv"
+    return f"neighbors_{method}.csv.gz"
 
 
 def write_similarities(
@@ -112,8 +132,15 @@ def write_similarities(
     extra_files: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write ``results`` into ``out`` atomically (the directory is replaced as a whole):
-    one neighbour file per method, ``comparison.json``, ``report.html`` and ``extra_files``
-    (name -> text, e.g. the run's ``run.toml``).
+    one neighbour file per method (:func:`write_neighbors_csv`), ``items.csv`` (raw id, name),
+    ``comparison.json``, ``report.html`` and ``extra_files`` (name -> text, e.g. the run's
+    ``run.toml``).
+
+    Read a neighbour file with its names::
+
+        nb = pd.read_csv("neighbors_cosine.csv.gz")
+        names = pd.read_csv("items.csv", index_col="item")["name"]
+        nb["neighbour_name"] = nb["neighbour"].map(names)
 
     Args:
         out: the output directory.
@@ -130,10 +157,11 @@ def write_similarities(
     out = Path(out)
     cmp = results.comparison
     names = [neighbors_file(m) for m in results.neighbors]
-    names += ["comparison.json", "report.html", *(extra_files or {})]
+    names += [ITEMS_FILE, "comparison.json", "report.html", *(extra_files or {})]
     with atomic_dir(out) as tmp:
         for m, nb in results.neighbors.items():
             write_neighbors_csv(tmp / neighbors_file(m), nb, items)
+        write_items_csv(tmp / ITEMS_FILE, items)
         write_text_atomic(
             tmp / "comparison.json", json.dumps(cmp, indent=2, ensure_ascii=False) + "\n"
         )
