@@ -22,7 +22,7 @@ class Neighbors:
     """Every item's top-K neighbours under one method.
 
     Attributes:
-        method: "cosine", "slim", "als" or "ials".
+        method: "cosine", "slim" or a factor method (a key of :data:`tuner.solvers.MODELS`).
         indices: (n_items, k) int32 neighbour item indices, best first, -1 where an item has
             fewer than k neighbours.
         scores: (n_items, k) float32 similarity of each neighbour (0 where indices is -1).

@@ -1,4 +1,4 @@
-"""Item-item cosine of learned item factors (ALS, iALS)."""
+"""Item-item cosine of learned item factors (any solver of :data:`tuner.solvers.MODELS`)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def factor_neighbors(
 
     Args:
         item_factors: (n_items, d) float32 item factors.
-        method: name recorded in the result ("als", "ials").
+        method: name recorded in the result (the solver's registry key, e.g. "ials").
         top_k: neighbours kept per item.
         warm: (n_items,) bool, items with training likes; cold items (zero or untrained
             factors) are neither anchors nor neighbours. None = every item with a non-zero vector.
