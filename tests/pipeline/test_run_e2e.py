@@ -101,7 +101,12 @@ def test_run_end_to_end_on_sqlite(tuner_home: Path, capsys: pytest.CaptureFixtur
             assert shown in printed
     assert "tuner dashboard --storage" in printed
     assert "tuner worker --storage" in printed
-    assert str(out / "similarities" / "report.html") in printed
+    # one report for the whole run, with every study and the similarity comparison
+    assert str(out / "report.html") in printed
+    report = (out / "report.html").read_text(encoding="utf-8")
+    for s in summary["models"].values():
+        assert f"Study {s['study_name']}" in report
+    assert "Item-item similarities" in report
 
     # Started again with a larger budget: same data (not prepared again), same studies, continued.
     data_dir = next((tuner_home / "data").iterdir())
@@ -119,6 +124,8 @@ def test_run_end_to_end_on_sqlite(tuner_home: Path, capsys: pytest.CaptureFixtur
     kept = {t.number: (t.params, t.value) for t in _finished(after)}
     assert before.items() <= kept.items()
     assert len(after.trials) >= 5
+    # a run without its similarity stage does not show the earlier run's comparison as its own
+    assert "Item-item similarities" not in (out / "report.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow

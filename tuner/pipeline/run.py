@@ -235,11 +235,18 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
             }
             for model, b in best.items()
         },
-        "report": str(out / "similarities" / "report.html") if sims is not None else None,
+        "report": str(out / "report.html"),
+        "similarities_report": (
+            str(out / "similarities" / "report.html") if sims is not None else None
+        ),
         "seconds": round(time.perf_counter() - started, 1),
     }
     write_text_atomic(out / "run.toml", to_toml(config))
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=2, default=float) + "\n")
+    from tuner.reports import write_run_report
+
+    _say(f"report: writing {out / 'report.html'}")
+    write_run_report(out, summary, storage, similarities=sims is not None)
     print(format_summary(summary, config))
     return summary
 
@@ -307,8 +314,7 @@ def format_summary(summary: dict[str, Any], config: dict[str, Any]) -> str:
         lines.append(f"  {model:<15} {s['best_params_file']}")
         if s.get("model_dir"):
             lines.append(f"  {model + ' model':<15} {s['model_dir']}")
-    if summary["report"]:
-        lines.append(f"  report          {summary['report']}")
+    lines.append(f"  report          {summary['report']}  (summary, studies, similarities)")
     first = next(iter(summary["models"].values()), None)
     if first is not None and first.get("model_dir"):
         lines += [

@@ -486,12 +486,15 @@ def render_run_report(
     return page(f"tuner run {summary.get('name', '')}", intro, body, n_figures=p.n_figures)
 
 
-def write_run_report(out_dir: str | Path, summary: dict[str, Any], storage_url: str) -> Path:
+def write_run_report(
+    out_dir: str | Path, summary: dict[str, Any], storage_url: str, *, similarities: bool = True
+) -> Path:
     """Write ``out_dir/report.html`` (atomically) from the run's studies and comparison.
 
     The studies named in ``summary["models"][m]["study_name"]`` are read from
     ``storage_url`` (no heartbeat: nothing is written there); ``out_dir/similarities/
-    comparison.json`` is embedded when it exists.
+    comparison.json`` is embedded when it exists and ``similarities`` is true (a run without
+    its similarity stage passes False, so an older run's comparison is not shown as this one's).
 
     Returns:
         The report's path.
@@ -509,7 +512,7 @@ def write_run_report(out_dir: str | Path, summary: dict[str, Any], storage_url: 
     }
     comparison = None
     path = out / "similarities" / "comparison.json"
-    if path.is_file():
+    if similarities and path.is_file():
         try:
             comparison = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
