@@ -31,7 +31,10 @@ iterations = 3
 
 
 def test_unknown_model_names_the_valid_ones() -> None:
-    with pytest.raises(ConfigError, match=r"Unknown model 'svd'; choose one of \['als', 'ials'\]"):
+    with pytest.raises(
+        ConfigError,
+        match=r"Unknown model 'svd'; choose one of \['als', 'cosine', 'ials', 'slim'\]",
+    ):
         get_objective("svd")
 
 

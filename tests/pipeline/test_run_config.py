@@ -17,8 +17,12 @@ def test_defaults_are_the_embedded_synthetic() -> None:
     assert config["data"]["source"] == "synthetic"
     assert config["data"]["scale"] == DEFAULT_SCALE
     assert re.fullmatch(rf"synthetic-{DEFAULT_SCALE:g}-[0-9a-f]{{6}}", config["name"])
-    assert config["study"]["models"] == ["als", "ials"]
+    assert config["study"]["models"] == ["als", "ials", "slim", "cosine"]
     assert config["study"]["n_trials"]["als"] >= 1
+    # the item-based studies get small budgets, SLIM's starts from the course's settings
+    assert config["study"]["n_trials"]["slim"] == config["study"]["n_trials"]["cosine"] == 8
+    assert Path(config["study"]["enqueue"]["slim"]).name == "slim-course.toml"
+    assert Path(config["study"]["spaces"]["cosine"]).name == "cosine.toml"
 
 
 def test_toml_file_then_overrides(tmp_path: Path) -> None:
@@ -34,7 +38,7 @@ def test_toml_file_then_overrides(tmp_path: Path) -> None:
     assert config["name"] == "course"
     assert config["data"]["options"] == {"lists_format": "count"}
     assert config["data"]["scale"] is None
-    assert config["study"]["n_trials"] == {"als": 7, "ials": 7}
+    assert config["study"]["n_trials"] == {"als": 7, "ials": 7, "slim": 7, "cosine": 7}
     assert config["study"]["pruner"] == "median"
     assert config["study"]["workers"] == 2
     assert config["similarities"]["anchors"] == [5, 7]
@@ -105,6 +109,9 @@ def test_default_spaces_course_for_zen_shaped_data_wide_for_others(tmp_path: Pat
     assert _interactions(table, **{"study.spaces": {"als": str(mine)}})["study"]["spaces"] == {
         "als": str(mine),
         "ials": str(default_space_path("ials", wide=True)),
+        # the item-based methods have one space, wide already
+        "slim": str(default_space_path("slim")),
+        "cosine": str(default_space_path("cosine")),
     }
 
 

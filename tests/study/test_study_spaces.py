@@ -22,8 +22,25 @@ from tuner.study.spaces import (
 SHIPPED = sorted(p.name for p in SPACES_DIR.glob("*.toml"))
 
 
-def test_shipped_spaces_are_the_four_expected() -> None:
-    assert SHIPPED == ["als-wide.toml", "als.toml", "ials-wide.toml", "ials.toml"]
+def test_shipped_spaces_are_the_six_expected() -> None:
+    assert SHIPPED == [
+        "als-wide.toml", "als.toml", "cosine.toml", "ials-wide.toml", "ials.toml", "slim.toml",
+    ]  # fmt: skip
+
+
+def test_item_spaces_hold_the_course_and_fixed_settings() -> None:
+    slim = load_space(default_space_path("slim"), known=OBJECTIVES["slim"].parameters)
+    alpha, l1_ratio = (next(p for p in slim.params if p.name == n) for n in ("alpha", "l1_ratio"))
+    # the course's alpha=1e-4 and values three orders larger, its l1_ratio=0.15
+    assert alpha.log and alpha.low == 1e-4 and alpha.high >= 1e-1
+    assert l1_ratio.low <= 0.15 <= l1_ratio.high == 1.0
+    course = load_enqueue(SPACES_DIR / "enqueue" / "slim-course.toml")
+    assert course == [{"alpha": 1e-4, "l1_ratio": 0.15}]
+    check_enqueued(course, slim, "slim-course.toml")
+    cosine = load_space(default_space_path("cosine"), known=OBJECTIVES["cosine"].parameters)
+    top_k, shrinkage = cosine.params
+    assert (top_k.name, top_k.low, top_k.high, top_k.log) == ("top_k", 10, 1000, True)
+    assert (shrinkage.name, shrinkage.low, shrinkage.high) == ("shrinkage", 0.0, 100.0)
 
 
 @pytest.mark.parametrize("name", SHIPPED)

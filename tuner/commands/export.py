@@ -12,7 +12,10 @@ DESCRIPTION = """\
 Refit the best parameters on train + validation, score MRR@100 on test, and write into DIR:
 best_params.json, trials.csv, figures/ (optimization history, intermediate values,
 parallel coordinates, parameter importances; plotly HTML) and model/, the refitted model
-(tuner recommend --model DIR/model, tuner.load_model; --no-model skips it).
+(tuner recommend --model DIR/model, tuner.load_model; --no-model skips it). A study of an
+item-based method (slim, cosine) has no model/: its test figure is the item-based
+recommender of the neighbours refitted on train + validation, and best_params.json is what
+'tuner similarities --slim-params' / '--cosine-params' take.
 
 example:
   tuner export --study-name ials-1 --out storage/runs/ials-1
@@ -54,6 +57,6 @@ def run(args: argparse.Namespace) -> int:
     print(
         json.dumps({k: best[k] for k in ("model", "params", "val_mrr_at_100", "test_mrr_at_100")})
     )
-    written = "best_params.json, trials.csv, figures/" + ("" if args.no_model else ", model/")
+    written = "best_params.json, trials.csv, figures/" + (", model/" if best["model_dir"] else "")
     print(f"wrote {args.out}/{written}", file=sys.stderr)
     return 0

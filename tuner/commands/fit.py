@@ -16,6 +16,8 @@ and model.json (parameters, data fingerprint, validation and test MRR@100 with t
 errors, tuner's version). The refit is the one 'tuner export' makes: the same factors.
 
 Use the model with 'tuner recommend', 'tuner similar', or tuner.load_model(MODEL) in Python.
+Models are factor models (als, ials); a study of an item-based method (slim, cosine) has no
+factors to save: give its best_params.json to 'tuner similarities'.
 
 examples:
   tuner fit --data storage/data/zen --study-name ials-1 --out storage/models/ials

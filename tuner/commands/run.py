@@ -8,12 +8,12 @@ from typing import Any
 from tuner.commands._common import add_storage, int_at_least
 from tuner.errors import ConfigError
 
-HELP = "the whole job: prepare data, tune ALS and iALS, export, compare similarities"
+HELP = "the whole job: prepare data, tune ALS, iALS, SLIM and cosine, export, compare similarities"
 DESCRIPTION = """\
-Prepare a dataset, run (or resume) an ALS and an iALS study, export both best configurations
-(with a test MRR@100 from a refit on train+validation), compute the four item-item similarities
-and write the comparison report. Interrupted with Ctrl-C and started again, it continues the
-same studies and reuses the prepared data.
+Prepare a dataset, run (or resume) an ALS, an iALS, a SLIM and a cosine item-kNN study, export
+the best configurations (with a test MRR@100 from a refit on train+validation), compute the four
+item-item similarities with the tuned settings and write the comparison report. Interrupted
+with Ctrl-C and started again, it continues the same studies and reuses the prepared data.
 
 With no arguments it runs on the embedded Zen-shaped synthetic data at a small scale, with the
 studies in the SQLite file under storage/.
@@ -59,7 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     study = parser.add_argument_group("studies")
     add_storage(study)
-    study.add_argument("--models", help="comma-separated models to tune (default: als,ials)")
+    study.add_argument(
+        "--models", help="comma-separated models to tune (default: als,ials,slim,cosine)"
+    )
     study.add_argument(
         "--n-trials", type=int_at_least(1), metavar="N", help="trial budget of each study"
     )

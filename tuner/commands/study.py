@@ -19,11 +19,15 @@ DESCRIPTION = """\
 Create (or resume) a study of one model on a prepared split and run --workers local worker
 processes until --n-trials trials have finished (complete, pruned or failed; global across all
 workers, including ones joined with 'tuner worker'). Each trial fits on train and reports
-validation MRR@100 after every iteration; successive halving prunes the weak ones.
+validation MRR@100 after every iteration; successive halving prunes the weak ones. The
+item-based methods (slim, cosine: item-item neighbours, scored as an item-based recommender)
+report once per trial, so nothing is pruned; --patience and --report-users do not apply.
 
 example:
   tuner study --data storage/data/synthetic --model ials --study-name ials-1 \\
       --n-trials 60 --workers 2 --enqueue search_spaces/enqueue/ials-course-best.toml
+  tuner study --data storage/data/synthetic --model slim --study-name slim-1 \
+      --n-trials 8 --enqueue search_spaces/enqueue/slim-course.toml
 """
 
 

@@ -125,6 +125,20 @@ def score_test(
     return {"test_mrr_at_100": float(test.mrr), "test_mrr_se": None if se is None else float(se)}
 
 
+def _check_factor_model(model: str, source: str) -> None:
+    """Refuse an item-based configuration (SLIM, cosine): it has no factors to save."""
+    from tuner.objectives import OBJECTIVES
+
+    cls = OBJECTIVES.get(model)
+    if cls is not None and cls.kind != "factors":
+        factor = ", ".join(m for m, c in OBJECTIVES.items() if c.kind == "factors")
+        raise ConfigError(
+            f"{source!r} tunes {model!r}, an item-based method: 'tuner fit' and load_model are "
+            f"for factor models ({factor}). Fix: pass its best_params.json to "
+            f"'tuner similarities --{model}-params' for its neighbours."
+        )
+
+
 def fit_model(
     *,
     data_dir: str | Path,
@@ -168,6 +182,7 @@ def fit_model(
     else:
         assert params_path is not None
         config = _from_file(Path(params_path), data.fingerprint)
+    _check_factor_model(config["model"], study_name or str(params_path))
     say(
         f"refitting {config['model']} on train + validation ({data.n_users:,} users x "
         f"{data.n_items:,} items), seed {config['seed']}"

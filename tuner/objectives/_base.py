@@ -95,6 +95,10 @@ class Objective(abc.ABC):
     """
 
     name: ClassVar[str]
+    #: What a trial fits, which decides what the study machinery can do with its best
+    #: configuration: "factors" (a factor model: ``tuner fit``, a model directory on export)
+    #: or "items" (item-item neighbours, :class:`tuner.objectives.NeighborObjective`).
+    kind: ClassVar[str] = "factors"
     #: Constructor kwargs a search space may set (searched or fixed).
     parameters: ClassVar[frozenset[str]] = _SolverParameters()  # type: ignore[assignment]
 

@@ -15,13 +15,13 @@ A run is described by four tables, each optional in the TOML file::
 
     [study]
     storage = "postgresql+psycopg://postgres@127.0.0.1/tuner"   # default: SQLite under storage/
-    models = ["als", "ials"]
-    n_trials = { als = 12, ials = 12 }                          # or one number for both
+    models = ["als", "ials", "slim", "cosine"]
+    n_trials = { als = 12, ials = 12 }        # or one number for all; default 30, slim/cosine 8
     workers = 1
     pruner = "sha"
     seed = 0
     spaces = { ials = "search_spaces/ials-wide.toml" }   # default: see COURSE_SPACE_SOURCES
-    enqueue = { ials = "my_known_good.json" }            # optional
+    enqueue = { ials = "my_known_good.json" }            # default: the course's SLIM point
 
     [similarities]
     top_k = 100
@@ -52,7 +52,7 @@ from tuner.objectives import OBJECTIVES
 from tuner.similarities import METHODS as SIMILARITY_METHODS
 from tuner.similarities import available_methods, factor_methods
 from tuner.study.factories import PRUNERS
-from tuner.study.spaces import default_space_path
+from tuner.study.spaces import SPACES_DIR, default_space_path
 
 # The registries are the single source of truth: a new loader, model or pruner is valid here too.
 SOURCES = tuple(LOADERS)
@@ -63,6 +63,17 @@ METHODS = tuple(SIMILARITY_METHODS)
 # on two cores; `--scale 1` is the full Zen size.
 DEFAULT_SCALE = 0.1
 DEFAULT_TRIALS = 30
+# item-based methods (SLIM, cosine) report once per trial, so nothing is pruned, and a SLIM
+# trial costs far more than a factor trial at the default scale: a small budget each
+DEFAULT_ITEM_TRIALS = 8
+# the course's SLIM settings, tried first in a run's SLIM study (tuned against course, fairly)
+DEFAULT_ENQUEUE = {"slim": str(SPACES_DIR / "enqueue" / "slim-course.toml")}
+
+
+def default_trials(model: str) -> int:
+    """A run's default budget of ``model``: by its objective's kind (factors or items)."""
+    return DEFAULT_ITEM_TRIALS if OBJECTIVES[model].kind == "items" else DEFAULT_TRIALS
+
 
 # The course's search spaces (search_spaces/<model>.toml) were drawn for Zen; the Zen sources and
 # the Zen-shaped synthetic keep them, every other data set gets <model>-wide.toml by default.
@@ -84,12 +95,12 @@ DEFAULTS: dict[str, Any] = {
     "study": {
         "storage": None,
         "models": list(MODELS),
-        "n_trials": {model: DEFAULT_TRIALS for model in MODELS},
+        "n_trials": {model: default_trials(model) for model in MODELS},
         "workers": 1,
         "pruner": "sha",
         "seed": 0,
         "spaces": {},
-        "enqueue": {},
+        "enqueue": {m: f for m, f in DEFAULT_ENQUEUE.items() if m in MODELS},
     },
     "similarities": {
         "enabled": True,
@@ -185,7 +196,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
             f"n_trials must be a number or a table of {', '.join(MODELS)}, got {n_trials!r}",
         )
     for model in models:
-        n_trials.setdefault(model, DEFAULT_TRIALS)
+        n_trials.setdefault(model, default_trials(model))
         _check_int("[study]", f"n_trials.{model}", n_trials[model], 1)
     _check_int("[study]", "workers", study["workers"], 1)
     _check_int("[study]", "seed", study["seed"], 0)

@@ -173,6 +173,10 @@ def export_study(
     configuration gives the same factors. Each file is written atomically; ``figures/`` and
     ``model/`` are replaced as a whole.
 
+    A study of an item-based objective (``kind`` "items": SLIM, cosine item-kNN) has no
+    factor model: its best neighbours are refitted on train + validation and the item-based
+    recommender is scored on test, and no ``model/`` is written (``model_dir`` is None).
+
     Args:
         storage: storage URL.
         study_name: the study.
@@ -181,7 +185,7 @@ def export_study(
             match the study's.
         num_threads: numba threads for the refit (0 = numba's default).
         write_model: write the refitted model as ``out/model`` (``tuner export --no-model``
-            skips it; the refit still gives the test figure).
+            skips it; the refit still gives the test figure); ignored for item-based studies.
 
     Returns:
         The best_params dict (also in ``best_params.json``); ``model_dir`` names the model
@@ -193,8 +197,12 @@ def export_study(
     from tuner.data import load_prepared
     from tuner.metrics import evaluate
     from tuner.model import METRIC_KEYS, check_model_out, refit, save_model
+    from tuner.objectives import NeighborObjective, get_objective
 
     summary = best_summary(storage, study_name)
+    objective_cls = get_objective(summary["model"])
+    factors = objective_cls.kind == "factors"
+    write_model = write_model and factors
     study = load_study(storage, study_name)
     directory = data_dir if data_dir is not None else study.user_attrs.get(ATTR_DATA_DIR)
     if directory is None:
@@ -208,16 +216,27 @@ def export_study(
 
     t0 = time.perf_counter()
     seed = summary["seed"]
-    fitted = refit(data, summary["model"], summary["params"], seed=seed, num_threads=num_threads)
-    refit_seconds = time.perf_counter() - t0
-    assert fitted.user_factors is not None and fitted.item_factors is not None
     train_val = data.train_val()
-    test = evaluate(
-        fitted.user_factors, fitted.item_factors, train_val, data.test, k=100,
-        num_threads=num_threads,
-    )  # fmt: skip
+    if factors:
+        fitted = refit(
+            data, summary["model"], summary["params"], seed=seed, num_threads=num_threads
+        )
+        refit_seconds = time.perf_counter() - t0
+        assert fitted.user_factors is not None and fitted.item_factors is not None
+        test = evaluate(
+            fitted.user_factors, fitted.item_factors, train_val, data.test, k=100,
+            num_threads=num_threads,
+        )  # fmt: skip
+    else:
+        assert issubclass(objective_cls, NeighborObjective)
+        neighbors = objective_cls.fit_neighbors(
+            train_val, summary["params"], num_threads=num_threads
+        )
+        refit_seconds = time.perf_counter() - t0
+        test = objective_cls.score(neighbors, train_val, data.test)
     best = {
         "model": summary["model"],
+        "kind": objective_cls.kind,
         "params": summary["params"],
         "val_mrr_at_100": summary["val_mrr_at_100"],
         "val_mrr_se": summary["val_mrr_se"],

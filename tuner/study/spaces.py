@@ -126,8 +126,10 @@ class SearchSpace:
 
 
 def default_space_path(model: str, *, wide: bool = False) -> Path:
-    """``search_spaces/<model>.toml`` (the course's space) or ``<model>-wide.toml``."""
-    return SPACES_DIR / (f"{model}-wide.toml" if wide else f"{model}.toml")
+    """``search_spaces/<model>.toml`` (the course's space) or ``<model>-wide.toml``; a model
+    with one space only (slim, cosine: already wide) gets ``<model>.toml`` either way."""
+    path = SPACES_DIR / f"{model}-wide.toml"
+    return path if wide and path.is_file() else SPACES_DIR / f"{model}.toml"
 
 
 def load_space(
