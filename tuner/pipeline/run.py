@@ -197,10 +197,18 @@ def run_pipeline(config: dict[str, Any]) -> dict[str, Any]:
         _say(f"similarities: {', '.join(sims_cfg['methods'])} (top {sims_cfg['top_k']})")
         sims_out = out / "similarities"
         factor = [model for model in best if model in factor_methods()]
+        # the item-based methods use their study's best settings, as the factor methods do
+        item = [model for model in best if OBJECTIVES[model].kind == "items"]
         sims = run_similarities(
             data,
             sims_out,
             factor_params={model: best[model]["params"] for model in factor},
+            item_params={model: best[model]["params"] for model in item},
+            settings_from={
+                model: f"tuned: study {study_name_for(config, model)!r}, "
+                f"trial {best[model]['trial_number']}"
+                for model in best
+            },
             # the exported models' factors, not a second fit of the same configuration
             fitted={model: load_model(best[model]["model_dir"]) for model in factor},
             top_k=sims_cfg["top_k"],

@@ -405,7 +405,8 @@ COMPARISON_LINK = '<a href="comparison.json">comparison.json</a> (beside this pa
 
 def _parameters_html(cmp: dict[str, Any], comparison_link: str = COMPARISON_LINK) -> str:
     """Each method's settings as ``key=value`` (the factor methods: the model's parameters),
-    and a link to comparison.json, which holds every number unrounded."""
+    after how they were chosen where the comparison says ("tuned: study 'x', trial 3",
+    "fixed"), and a link to comparison.json, which holds every number unrounded."""
     rows = []
     for m in cmp["methods"]:
         info = cmp["per_method"][m]["info"]
@@ -417,6 +418,8 @@ def _parameters_html(cmp: dict[str, Any], comparison_link: str = COMPARISON_LINK
                 if k not in ("seconds", "threads") and not isinstance(v, dict | list)
             }
         shown = ", ".join(f"{k}={_value(v)}" for k, v in params.items())
+        if info.get("settings_from"):
+            shown = f"{info['settings_from']}: {shown}"
         rows.append([m, html.escape(shown) or "–", _sig(info.get("seconds"))])
     link = (
         "<p class=muted>Every number of this report, unrounded, with the settings of each "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -289,6 +289,7 @@ def compare(
     references: dict[str, dict] | None = None,
     anchors: Sequence[int] = (),
     eval_k: int = 100,
+    recommenders: Mapping[str, Neighbors] | None = None,
 ) -> dict[str, Any]:
     """Every comparison metric of the report.
 
@@ -301,6 +302,8 @@ def compare(
             the factor models' own test MRR, keyed by their solver's name).
         anchors: extra anchor item indices for the side-by-side lists.
         eval_k: cut-off of the downstream metrics.
+        recommenders: method -> the neighbours its downstream recommender votes with, where
+            they are more than the compared lists (a tuned neighbourhood size above top-K).
 
     Returns:
         A JSON-ready dict (see ``comparison.json``).
@@ -326,8 +329,9 @@ def compare(
         if test is not None:
             from tuner.metrics import evaluate_scorer
 
+            voters = (recommenders or {}).get(m, nb)
             entry["downstream"] = evaluate_scorer(
-                item_recommender_scorer(nb, user_items), user_items, test, k=eval_k
+                item_recommender_scorer(voters, user_items), user_items, test, k=eval_k
             ).as_dict()
         per_method[m] = entry
     pairs = []

@@ -81,6 +81,8 @@ def compute_all(
     num_threads: int = 0,
     slim_alpha: float = DEFAULT_ALPHA,
     slim_l1_ratio: float = DEFAULT_L1_RATIO,
+    item_params: Mapping[str, Mapping[str, Any]] | None = None,
+    settings_from: Mapping[str, str] | None = None,
     eval_k: int = 100,
     progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
@@ -101,6 +103,12 @@ def compute_all(
         anchors: raw item ids shown side by side in addition to head / torso / tail anchors.
         num_threads: numba threads (0 = numba's default).
         slim_alpha, slim_l1_ratio: SLIM's penalty (scikit-learn's ElasticNet parametrisation).
+        item_params: item method ("cosine", "slim") -> keyword arguments of its neighbour
+            function (a study's best, e.g.), over ``top_k`` and the SLIM penalty above. A
+            ``top_k`` larger than ``top_k`` is the neighbourhood its downstream recommender
+            votes with; the lists compared and returned keep the first ``top_k``.
+        settings_from: method -> how its settings were chosen ("tuned: study 'x', trial 3"),
+            shown beside them in the report (default: "fixed" for the item methods).
         eval_k: cut-off of the downstream test metrics.
         progress: ``progress(method, done, total)`` during the long steps; called with
             ``done=0`` when a method's long step starts and ``done=total`` when it ends.
@@ -135,19 +143,29 @@ def compute_all(
     started = time.perf_counter()
     references["popularity"] = popularity_baseline(x, x, data.test, k=eval_k).as_dict()
     neighbors: dict[str, Neighbors] = {}
+    # neighbourhoods larger than the compared top-K: the downstream recommender's
+    recommenders: dict[str, Neighbors] = {}
+    chosen = dict(settings_from or {})
     n_warm = int(warm.sum())
     for m in methods:
         say(f"{m}: computing top-{top_k} neighbours of {n_warm:,} items ...")
         t0 = time.perf_counter()
         if m not in MODELS and progress is not None:
             progress(m, 0, n_warm)
-        if m == "cosine":
-            nb = cosine_neighbors(x, top_k=top_k, num_threads=num_threads, progress=progress)
-        elif m == "slim":
-            nb = slim_neighbors(
-                x, alpha=slim_alpha, l1_ratio=slim_l1_ratio, top_k=top_k,
-                num_threads=num_threads, progress=progress,
-            )  # fmt: skip
+        if m in ITEM_METHODS:
+            defaults: dict[str, Any] = {"top_k": top_k}
+            if m == "slim":
+                defaults.update(alpha=slim_alpha, l1_ratio=slim_l1_ratio)
+            kwargs = {**defaults, **dict((item_params or {}).get(m) or {})}
+            function = cosine_neighbors if m == "cosine" else slim_neighbors
+            say(f"{m}: {chosen.get(m, 'fixed')} settings {kwargs}")
+            nb = function(x, **kwargs, num_threads=num_threads, progress=progress)
+            nb.info.update(params=kwargs, settings_from=chosen.get(m, "fixed"))
+            if nb.k > top_k:
+                recommenders[m] = nb
+                nb = Neighbors(
+                    m, nb.indices[:, :top_k], nb.scores[:, :top_k], nb.n_nonzero, nb.info
+                )
         else:
             params = dict(factor_params[m])
             params.pop("num_threads", None)
@@ -172,6 +190,8 @@ def compute_all(
                 num_threads=num_threads, progress=progress,
             )  # fmt: skip
             nb.info.update({"params": params, "fit_seconds": fit_seconds, "own_test": own})
+            if m in chosen:
+                nb.info["settings_from"] = chosen[m]
         nb.info["seconds"] = time.perf_counter() - t0
         neighbors[m] = nb
         say(f"{m}: done in {nb.info['seconds']:.1f} s")
@@ -184,6 +204,7 @@ def compute_all(
         references=references,
         anchors=anchor_idx,
         eval_k=eval_k,
+        recommenders=recommenders,
     )
     cmp["data"] = {
         "path": str(data.path),
@@ -191,11 +212,14 @@ def compute_all(
         "source": data.manifest.get("source"),
         "fit_on": "train+val",
     }
+    slim_used = neighbors["slim"].info["params"] if "slim" in neighbors else {
+        "alpha": slim_alpha, "l1_ratio": slim_l1_ratio,
+    }  # fmt: skip
     cmp["settings"] = {
         "top_k": int(top_k),
         "methods": list(methods),
-        "slim_alpha": float(slim_alpha),
-        "slim_l1_ratio": float(slim_l1_ratio),
+        "slim_alpha": float(slim_used["alpha"]),
+        "slim_l1_ratio": float(slim_used["l1_ratio"]),
         "num_threads": int(num_threads),
         "anchors": [str(a) for a in anchors],
     }
