@@ -109,3 +109,25 @@ def test_export_writes_the_test_figure_and_no_model(
         assert code == 2 and len(err.splitlines()) == 1
         assert "'slim', an item-based method: 'tuner fit' and load_model are for factor" in err
         assert not (tmp_path / "m" / "model.json").exists()
+
+
+def test_a_cosine_study_on_postgresql_exports_without_a_model(
+    postgres_url: str, prepared_small: Path, tmp_path: Path
+) -> None:
+    from tuner.study import export_study, run_study
+
+    study = run_study(
+        data_dir=prepared_small,
+        model="cosine",
+        storage=postgres_url,
+        study_name="cosine-pg",
+        n_trials=3,
+        cores=1,
+    )
+    trials = study.get_trials(states=(TrialState.COMPLETE,))
+    assert len(trials) == 3
+    assert all(t.intermediate_values == {1: t.value} for t in trials)
+    best = export_study(storage=postgres_url, study_name="cosine-pg", out=tmp_path / "cosine")
+    assert best["params"] == study.best_trial.params
+    assert best["test_mrr_at_100"] > 0 and best["test_mrr_se"] > 0
+    assert best["model_dir"] is None and not (tmp_path / "cosine" / "model").exists()
