@@ -15,6 +15,8 @@ Each kernel has a plain NumPy reference (``*_reference``) that the tests compare
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, prange
 
@@ -577,6 +579,644 @@ def _bucket_order(vals: np.ndarray, n: int, hist: np.ndarray, out: np.ndarray) -
         hist[d] += 1
 
 
+class SlimWorkspace(NamedTuple):
+    """Scratch of :func:`slim_topk`, made by ``tuner.similarities.slim._slim_workspace``.
+
+    Every field has a leading ``n_blocks`` axis (one row per thread; :func:`_thread_rows`
+    takes a thread's row of each); the shapes below are a row's. All of them are zero between
+    anchors except the lists and the buffers, which are written before they are read.
+
+    Attributes:
+        r: (n_users,) float64, the residual ``x_j - X w`` of the fallback sweeps.
+        r32: (n_users,) float32, the residual of the optimality checks.
+        g: (n_items,) float32, ``G[:, j]`` over the touched items.
+        bd: (n_items,) float32, the checks' bounds.
+        w: (n_items,) float64, the weights.
+        st: (n_items,) int8, an item's state: 1 touched, 2 candidate, 3 working, 4 candidate
+            with a check in ``ck``.
+        tl: (n_items + 1,) int32, the touched items (the branch-free count writes one ahead).
+        cl, al: (n_items,) int32, the candidates and the working set W, in order of joining.
+        hv, hi: (>= max(init, grow, cap),) float32 / int32, a heap of items by one-step value.
+        gm: (cap, stride) float32 ``G[W, W]`` (cap = largest dense working set, stride > cap);
+            uint16 for likes when no item has more than 65,535.
+        gw, ww, q0: (cap,) float64, ``G[W, j]``, ``w[W]`` and ``G[W, W] w[W]`` at the end of
+            a round; qw: (cap,) float32 or float64, the sweeps' running ``G[W, W] w[W]``.
+        ws_keys, ws_vals, keys_a, vals_a, keys_b, vals_b: (nnz(X),) int64 or uint32 / float32
+            ((1,) values for likes): the working set's likes sorted by user, and the radix
+            sort's buffers (see :func:`_extend_gram`).
+        hist: (2048,) int64 counting-sort scratch.
+        ck: (n_items,) float64, a checked candidate's last ``c_k`` (or the upper bound where
+            its walk ended) minus ``||x_k||`` times the drift so far.
+        ov, oi, op: (n_items,) float32 / int32 / int32, the open candidates' one-step bounds,
+            their items and their check order.
+        rj: (n_users,) float32, the residual on the users of j while the checks zero it.
+        open_span: (2, n_items) int64, an open candidate's column span in X.T;
+            open_terms: (3, n_items) float64, its bound, ``||x_k||^2 + l2`` and ``||x_k||``.
+        cp_, cli, clv: (longest column + 1,) int64, (nnz(X),) int32 and float32 ((1,) for
+            likes): the likes of column j's users restricted to the candidates, per user (CSR).
+    """
+
+    r: np.ndarray
+    r32: np.ndarray
+    g: np.ndarray
+    bd: np.ndarray
+    w: np.ndarray
+    st: np.ndarray
+    tl: np.ndarray
+    cl: np.ndarray
+    al: np.ndarray
+    hv: np.ndarray
+    hi: np.ndarray
+    gm: np.ndarray
+    gw: np.ndarray
+    ww: np.ndarray
+    qw: np.ndarray
+    ws_keys: np.ndarray
+    ws_vals: np.ndarray
+    keys_a: np.ndarray
+    vals_a: np.ndarray
+    keys_b: np.ndarray
+    vals_b: np.ndarray
+    hist: np.ndarray
+    ck: np.ndarray
+    q0: np.ndarray
+    ov: np.ndarray
+    oi: np.ndarray
+    op: np.ndarray
+    rj: np.ndarray
+    open_span: np.ndarray
+    open_terms: np.ndarray
+    cp_: np.ndarray
+    cli: np.ndarray
+    clv: np.ndarray
+
+
+@njit(cache=True, inline="always")
+def _thread_rows(ws: SlimWorkspace, b: int) -> SlimWorkspace:
+    """Thread b's row of every workspace field."""
+    return SlimWorkspace(
+        ws.r[b], ws.r32[b], ws.g[b], ws.bd[b], ws.w[b], ws.st[b], ws.tl[b], ws.cl[b], ws.al[b],
+        ws.hv[b], ws.hi[b], ws.gm[b], ws.gw[b], ws.ww[b], ws.qw[b], ws.ws_keys[b],
+        ws.ws_vals[b], ws.keys_a[b], ws.vals_a[b], ws.keys_b[b], ws.vals_b[b], ws.hist[b],
+        ws.ck[b], ws.q0[b], ws.ov[b], ws.oi[b], ws.op[b], ws.rj[b], ws.open_span[b],
+        ws.open_terms[b], ws.cp_[b], ws.cli[b], ws.clv[b],
+    )  # fmt: skip
+
+
+@njit(cache=True, inline="always")
+def _screen(
+    j: int,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    t_indptr: np.ndarray,
+    t_indices: np.ndarray,
+    t_data: np.ndarray,
+    sq_norms: np.ndarray,
+    l1: float,
+    l2: float,
+    init: int,
+    ws: SlimWorkspace,
+) -> tuple[int, int, int]:
+    """Screening of anchor j: ``r32 = x_j``, the Gram column ``g = X^T x_j`` over the touched
+    items and the candidates (``g[k] > l1``: with X >= 0 and w >= 0, ``c_k <= g[k]``, so no
+    other item can move); the ``init`` candidates of largest one-step value, the first working
+    set, are left in the heap ``hv`` / ``hi``.
+
+    Returns:
+        (number of touched items, of candidates, of items in the heap).
+    """
+    r32, g, st, tl, cl = ws.r32, ws.g, ws.st, ws.tl, ws.cl
+    hv = ws.hv[:init]
+    hi = ws.hi[:init]
+    n_touched = 0
+    for p in range(t_indptr[j], t_indptr[j + 1]):
+        r32[t_indices[p]] = t_data[p]
+    for p in range(t_indptr[j], t_indptr[j + 1]):
+        _prefetch_column(t_indices, p, t_indptr[j + 1], indptr, indices)
+        u = t_indices[p]
+        xu = t_data[p]
+        for q in range(indptr[u], indptr[u + 1]):
+            k = indices[q]
+            # branch-free: a branch on the freshly loaded flag mispredicts and stalls
+            tl[n_touched] = k
+            n_touched += st[k] == 0
+            st[k] = 1
+            g[k] += xu * data[q]
+    n_cand = 0
+    size = 0
+    for t in range(n_touched):
+        if t + ITEM_AHEAD < n_touched:
+            _prefetch(sq_norms, tl[t + ITEM_AHEAD])
+        k = tl[t]
+        if k != j and g[k] > l1:
+            st[k] = 2
+            cl[n_cand] = k
+            n_cand += 1
+            size = heap_offer(hv, hi, size, (g[k] - l1) / (sq_norms[k] + l2), k)
+    return n_touched, n_cand, size
+
+
+@njit(cache=True, inline="always")
+def _candidate_likes(
+    j: int,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    t_indptr: np.ndarray,
+    t_indices: np.ndarray,
+    unit: bool,
+    ws: SlimWorkspace,
+) -> None:
+    """The likes of column j's users restricted to the candidates (``st == 2``), per user, in
+    ``cp_`` / ``cli`` / ``clv``: every round's bounds sum over these instead of all the likes
+    of column j's users. Branch-free: a like is written, and kept if its item is a candidate.
+    """
+    st, cp_, cli, clv = ws.st, ws.cp_, ws.cli, ws.clv
+    n_e = 0
+    jp = t_indptr[j]
+    for p in range(jp, t_indptr[j + 1]):
+        _prefetch_column(t_indices, p, t_indptr[j + 1], indptr, indices)
+        u = t_indices[p]
+        cp_[p - jp] = n_e
+        for q in range(indptr[u], indptr[u + 1]):
+            k = indices[q]
+            cli[n_e] = k
+            if not unit:
+                clv[n_e] = data[q]
+            n_e += st[k] == 2
+    cp_[t_indptr[j + 1] - jp] = n_e
+
+
+@njit(cache=True, inline="always")
+def _extend_working_gram(
+    s_built: int,
+    s: int,
+    n_keys: int,
+    sq_norms: np.ndarray,
+    t_indptr: np.ndarray,
+    t_indices: np.ndarray,
+    t_data: np.ndarray,
+    unit: bool,
+    user_bits: int,
+    ws: SlimWorkspace,
+) -> int:
+    """Working-set Gram extension: ``G[W, W]`` from the first ``s_built`` items of W to the
+    first ``s`` (:func:`_extend_gram`), and the new coordinates' ``G[j, W]``, ``w`` (0) and
+    ``q0 = G w``. The earlier coordinates keep theirs from the last round (the new weights
+    are 0, so G w is unchanged there).
+
+    Returns:
+        The number of sorted keys of the first ``s`` items (the next call's ``n_keys``).
+    """
+    al, g, gmb, gw, ww, q0 = ws.al, ws.g, ws.gm, ws.gw, ws.ww, ws.q0
+    n_keys = _extend_gram(
+        al, s_built, s, n_keys, sq_norms, t_indptr, t_indices, t_data, unit, user_bits, gmb,
+        ws.ws_keys, ws.ws_vals, ws.keys_a, ws.vals_a, ws.keys_b, ws.vals_b, ws.hist,
+    )  # fmt: skip
+    for x1 in range(s_built, s):
+        gw[x1] = g[al[x1]]
+        ww[x1] = 0.0
+    for x1 in range(s_built, s):
+        acc = 0.0
+        for x2 in range(s_built):
+            acc += gmb[x1, x2] * ww[x2]
+        q0[x1] = acc
+    return n_keys
+
+
+@njit(cache=True, inline="always")
+def _dense_sweeps(
+    s: int, sweeps: int, l1: float, l2: float, tol: float, max_iter: int, ws: SlimWorkspace
+) -> int:
+    """Sweeps on the dense ``G[W, W]`` until the largest step is <= tol x the largest weight
+    (or ``max_iter`` sweeps in all), each changed weight costing |W|.
+
+    The running ``G w`` (``qw``) starts from the exact ``q0``; it is float32 unless the
+    tolerance is tight (see slim.py). A step of a weight that stays positive is deferred while
+    it is below ``DEFER`` x the stopping threshold (the smallest updates are most of a
+    converging sweep's); the sweep still counts it, so the stopping rule sees every pending
+    step, and a weight that reaches or leaves zero always moves.
+
+    Returns:
+        The sweeps so far, these included.
+    """
+    gmb, gw, ww, qw, q0 = ws.gm, ws.gw, ws.ww, ws.qw, ws.q0
+    for x1 in range(s):
+        qw[x1] = q0[x1]
+    skip = 0.0
+    while True:
+        max_dw = 0.0
+        max_w = 0.0
+        for x1 in range(s):
+            wk = ww[x1]
+            new = _enet_coordinate(gw[x1] - qw[x1], gmb[x1, x1], wk, l1, l2)
+            d = new - wk
+            if d != 0.0 and (abs(d) > skip or new == 0.0 or wk == 0.0):
+                dq = qw.dtype.type(d)
+                for x2 in range(s):
+                    qw[x2] += dq * qw.dtype.type(gmb[x1, x2])
+                ww[x1] = new
+            if abs(d) > max_dw:
+                max_dw = abs(d)
+            if new > max_w:
+                max_w = new
+        sweeps += 1
+        if max_dw <= tol * max_w or sweeps >= max_iter:
+            break
+        skip = DEFER * tol * max_w
+    return sweeps
+
+
+@njit(cache=True, inline="always")
+def _finish_dense_round(
+    s: int, t_indptr: np.ndarray, t_indices: np.ndarray, t_data: np.ndarray, ws: SlimWorkspace
+) -> float:
+    """After a round of dense sweeps: ``q0 = G w`` exactly again (float64), the weights into
+    ``w`` and the checks' residual ``r32`` brought up to date.
+
+    Returns:
+        ``||X dw||`` of the round (from ``dw . G dw``, with a small floor for its rounding),
+        the most any unit-norm gradient moved.
+    """
+    al, w, r32, gmb, ww, q0 = ws.al, ws.w, ws.r32, ws.gm, ws.ww, ws.q0
+    dn = 1e-10
+    for x1 in range(s):
+        acc = 0.0
+        for x2 in range(s):
+            acc += gmb[x1, x2] * ww[x2]
+        dn += (ww[x1] - w[al[x1]]) * (acc - q0[x1])
+        q0[x1] = acc
+    for x1 in range(s):
+        _prefetch_column(al, x1, s, t_indptr, t_indices)
+        k = al[x1]
+        d = ww[x1] - w[k]
+        if d != 0.0:
+            for p in range(t_indptr[k], t_indptr[k + 1]):
+                r32[t_indices[p]] -= d * t_data[p]
+            w[k] = ww[x1]
+    return np.sqrt(max(dn, 1e-10)) * (1.0 + 1e-6)
+
+
+@njit(cache=True, inline="always")
+def _start_residual(
+    j: int,
+    n_active: int,
+    t_indptr: np.ndarray,
+    t_indices: np.ndarray,
+    t_data: np.ndarray,
+    ws: SlimWorkspace,
+) -> None:
+    """W outgrew the Gram block: the float64 residual ``r = x_j - X w`` for the fallback."""
+    r, w, al = ws.r, ws.w, ws.al
+    for p in range(t_indptr[j], t_indptr[j + 1]):
+        r[t_indices[p]] = t_data[p]
+    for t in range(n_active):
+        k = al[t]
+        wk = w[k]
+        if wk != 0.0:
+            for p in range(t_indptr[k], t_indptr[k + 1]):
+                r[t_indices[p]] -= wk * t_data[p]
+
+
+@njit(cache=True, inline="always")
+def _residual_sweeps(
+    j: int,
+    n_active: int,
+    sweeps: int,
+    sq_norms: np.ndarray,
+    t_indptr: np.ndarray,
+    t_indices: np.ndarray,
+    t_data: np.ndarray,
+    l1: float,
+    l2: float,
+    tol: float,
+    max_iter: int,
+    ws: SlimWorkspace,
+) -> int:
+    """The fallback's sweeps on the float64 residual (each coordinate a pass over its column),
+    with the same stopping rule as :func:`_dense_sweeps`; then ``r32`` takes the residual.
+
+    Returns:
+        The sweeps so far, these included.
+    """
+    r, r32, w, al = ws.r, ws.r32, ws.w, ws.al
+    while True:
+        max_dw = 0.0
+        max_w = 0.0
+        for t in range(n_active):
+            k = al[t]
+            wk = w[k]
+            dot = 0.0
+            for p in range(t_indptr[k], t_indptr[k + 1]):
+                dot += t_data[p] * r[t_indices[p]]
+            new = _enet_coordinate(dot, sq_norms[k], wk, l1, l2)
+            if new != wk:
+                d = new - wk
+                for p in range(t_indptr[k], t_indptr[k + 1]):
+                    r[t_indices[p]] -= d * t_data[p]
+                w[k] = new
+                if abs(d) > max_dw:
+                    max_dw = abs(d)
+            if new > max_w:
+                max_w = new
+        sweeps += 1
+        if max_dw <= tol * max_w or sweeps >= max_iter:
+            break
+    for p in range(t_indptr[j], t_indptr[j + 1]):
+        r32[t_indices[p]] = r[t_indices[p]]
+    for t in range(n_active):
+        k = al[t]
+        for p in range(t_indptr[k], t_indptr[k + 1]):
+            r32[t_indices[p]] = r[t_indices[p]]
+    return sweeps
+
+
+@njit(cache=True, inline="always")
+def _column_bounds(
+    j: int, n_cand: int, unit: bool, t_indptr: np.ndarray, t_indices: np.ndarray, ws: SlimWorkspace
+) -> None:
+    """First part of the optimality checks: every candidate's bound
+    ``bd[k] = sum_{u in col j} x_uk r_u >= c_k`` (users outside column j have ``r_u <= 0``),
+    then ``r32`` saved into ``rj`` and zeroed on the users of j, so that the exact checks
+    (:func:`_strongest_violators`) add only the terms <= 0."""
+    r32, bd, cl, rj, cp_, cli, clv = ws.r32, ws.bd, ws.cl, ws.rj, ws.cp_, ws.cli, ws.clv
+    jp = t_indptr[j]
+    for t in range(n_cand):
+        bd[cl[t]] = 0.0
+    for p in range(jp, t_indptr[j + 1]):
+        ru = r32[t_indices[p]]
+        if ru != 0.0:
+            if unit:
+                for e in range(cp_[p - jp], cp_[p - jp + 1]):
+                    bd[cli[e]] += ru
+            else:
+                for e in range(cp_[p - jp], cp_[p - jp + 1]):
+                    bd[cli[e]] += clv[e] * ru
+    for p in range(jp, t_indptr[j + 1]):
+        u = t_indices[p]
+        rj[p - jp] = r32[u]
+        r32[u] = 0.0
+
+
+@njit(cache=True, inline="always")
+def _open_candidates(
+    n_cand: int,
+    dense: bool,
+    drift: float,
+    l1: float,
+    l2: float,
+    sq_norms: np.ndarray,
+    t_indptr: np.ndarray,
+    ws: SlimWorkspace,
+) -> int:
+    """The candidates outside W that may violate optimality: bound above l1 and, for one
+    checked before (``st == 4``, dense rounds only), its last value plus ``||x_k||`` x the
+    drift above l1 (with a margin of 1e-4 l1 for the float32 residual's rounding). Each gets
+    the upper bound of its one-step value in ``ov`` and what its walk needs in the open list
+    (copied here, in a loop whose cache misses overlap).
+
+    Returns:
+        The number of open candidates.
+    """
+    st, bd, cl, ck, ov, oi = ws.st, ws.bd, ws.cl, ws.ck, ws.ov, ws.oi
+    olo, ohi = ws.open_span[0], ws.open_span[1]
+    obd, oden, onorm = ws.open_terms[0], ws.open_terms[1], ws.open_terms[2]
+    n_open = 0
+    for t in range(n_cand):
+        if t + ITEM_AHEAD < n_cand:
+            k_next = cl[t + ITEM_AHEAD]
+            _prefetch(ck, k_next)
+            _prefetch(sq_norms, k_next)
+            _prefetch(t_indptr, k_next)
+        k = cl[t]
+        if (st[k] == 2 or st[k] == 4) and bd[k] > l1:
+            ub = bd[k]
+            sqk = sq_norms[k]
+            norm = np.sqrt(sqk)
+            if st[k] == 4 and dense:
+                ub_drift = ck[k] + norm * drift
+                if ub_drift < l1 * (1.0 - 1e-4):
+                    continue
+                ub = min(ub, ub_drift)
+            # (> 0 for the bucket order; the drift bound's margin may leave ub a little
+            # below l1)
+            ov[n_open] = max((ub - l1) / (sqk + l2), 1e-30)
+            oi[n_open] = k
+            olo[n_open] = t_indptr[k]
+            ohi[n_open] = t_indptr[k + 1]
+            obd[n_open] = bd[k]
+            oden[n_open] = sqk + l2
+            onorm[n_open] = norm
+            n_open += 1
+    return n_open
+
+
+@njit(cache=True, inline="always")
+def _strongest_violators(
+    n_open: int,
+    lim: int,
+    drift: float,
+    l1: float,
+    t_indices: np.ndarray,
+    t_data: np.ndarray,
+    ws: SlimWorkspace,
+) -> int:
+    """Exact checks of the open candidates, by decreasing bound (:func:`_bucket_order`),
+    keeping the ``lim`` strongest violators by one-step value in the heap ``hv`` / ``hi``.
+
+    A walk starts from the candidate's bound and adds the terms of the users outside column j
+    (all <= 0, see :func:`_col_dot_until`): it ends once the value is <= l1 (no violator), or
+    once the quota is full and it cannot beat the weakest violator kept. Once the quota is
+    full, a candidate whose bound is below the weakest kept is skipped, and one below it by
+    more than the order's resolution ends the checks. Each walk's value goes to ``ck``.
+
+    Returns:
+        The number of violators in the heap.
+    """
+    st, ck, ov, oi, op, r32 = ws.st, ws.ck, ws.ov, ws.oi, ws.op, ws.r32
+    olo, ohi = ws.open_span[0], ws.open_span[1]
+    obd, oden, onorm = ws.open_terms[0], ws.open_terms[1], ws.open_terms[2]
+    _bucket_order(ov, n_open, ws.hist, op)
+    added = 0
+    hvl = ws.hv[:lim]
+    hil = ws.hi[:lim]
+    # a walk's own reads are in the open list (L1 / L2) and its column's first PREFETCH_LIKES
+    # likes were prefetched a few walks before: a walk that ends early would otherwise wait on
+    # cache misses in a row, which the mispredicted end of the walk before keeps from
+    # overlapping
+    for t in range(n_open):
+        if t + PREFETCH_AHEAD < n_open:
+            t_ahead = op[t + PREFETCH_AHEAD]
+            hi_ahead = min(ohi[t_ahead], olo[t_ahead] + PREFETCH_LIKES)
+            for p_ahead in range(olo[t_ahead], hi_ahead, 16):
+                _prefetch(t_indices, p_ahead)
+        t2 = op[t]
+        v = ov[t2]
+        if added == lim and v * (1.0 + 1e-6) < hvl[0]:
+            # a later candidate's bound is below its bucket's top, < span x v
+            if v * (_BUCKET_SPAN * (1.0 + 1e-6)) < hvl[0]:
+                break
+            continue
+        k = oi[t2]
+        den = oden[t2]
+        stop = l1
+        if added == lim:
+            stop += hvl[0] * den
+        dot, full = _col_dot_until(olo[t2], ohi[t2], t_indices, t_data, r32, obd[t2], stop)
+        st[k] = 4
+        ck[k] = dot - onorm[t2] * drift
+        if full and dot > l1:
+            added = heap_offer(hvl, hil, added, (dot - l1) / den, k)
+    return added
+
+
+@njit(cache=True, inline="always")
+def _restore_column(
+    j: int, t_indptr: np.ndarray, t_indices: np.ndarray, ws: SlimWorkspace
+) -> None:
+    """Undo :func:`_column_bounds`' zeroing: ``r32`` on the users of j from ``rj``."""
+    r32, rj = ws.r32, ws.rj
+    jp = t_indptr[j]
+    for p in range(jp, t_indptr[j + 1]):
+        r32[t_indices[p]] = rj[p - jp]
+
+
+@njit(cache=True, inline="always")
+def _join(added: int, n_active: int, ws: SlimWorkspace) -> int:
+    """The first ``added`` items of the heap ``hi`` (the first working set, or a round's
+    violators) join W; returns the new |W|."""
+    st, al, hi = ws.st, ws.al, ws.hi
+    for t in range(added):
+        k = hi[t]
+        st[k] = 3
+        al[n_active] = k
+        n_active += 1
+    return n_active
+
+
+@njit(cache=True, inline="always")
+def _write_topk(n_active: int, vals: np.ndarray, idxs: np.ndarray, ws: SlimWorkspace) -> int:
+    """Top-K of the working set's positive weights into ``vals`` / ``idxs``, best first.
+
+    Returns:
+        The number of positive weights.
+    """
+    al, w = ws.al, ws.w
+    size = 0
+    nnz = 0
+    for t in range(n_active):
+        k = al[t]
+        if w[k] > 0.0:
+            nnz += 1
+            size = heap_offer(vals, idxs, size, w[k], k)
+    heap_finish(vals, idxs, size)
+    return nnz
+
+
+@njit(cache=True, inline="always")
+def _reset(
+    j: int,
+    n_active: int,
+    n_touched: int,
+    dense: bool,
+    t_indptr: np.ndarray,
+    t_indices: np.ndarray,
+    ws: SlimWorkspace,
+) -> None:
+    """Zero the scratch that the next anchor reads: the residuals are non-zero only on users
+    of j and of W (the float64 one only if the fallback ran), the per-item arrays only on the
+    touched items."""
+    r, r32, w, al, tl, g, bd, st = ws.r, ws.r32, ws.w, ws.al, ws.tl, ws.g, ws.bd, ws.st
+    _zero_on_users(r32, j, al, n_active, t_indptr, t_indices)
+    if not dense:
+        _zero_on_users(r, j, al, n_active, t_indptr, t_indices)
+    for t in range(n_active):
+        w[al[t]] = 0.0
+    for t in range(n_touched):
+        k = tl[t]
+        g[k] = 0.0
+        bd[k] = 0.0
+        st[k] = 0
+
+
+@njit(fastmath=True, cache=True)
+def _solve_stride(
+    b: int,
+    n_blocks: int,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    data: np.ndarray,
+    t_indptr: np.ndarray,
+    t_indices: np.ndarray,
+    t_data: np.ndarray,
+    sq_norms: np.ndarray,
+    l1: float,
+    l2: float,
+    tol: float,
+    max_iter: int,
+    init: int,
+    grow: int,
+    unit: bool,
+    user_bits: int,
+    anchors: np.ndarray,
+    out_idx: np.ndarray,
+    out_val: np.ndarray,
+    out_nnz: np.ndarray,
+    out_sweeps: np.ndarray,
+    ws: SlimWorkspace,
+) -> None:
+    """:func:`slim_topk` for the anchors ``b, b + n_blocks, ...`` on one thread's workspace
+    row. A function of its own rather than the parallel loop's body: numba's parallel
+    transform of the inlined phases let the checks' bounds leak from one anchor to the next."""
+    cap = ws.gm.shape[0]
+    m = anchors.shape[0]
+    for a in range(b, m, n_blocks):
+        j = anchors[a]
+        n_touched, n_cand, n_first = _screen(
+            j, indptr, indices, data, t_indptr, t_indices, t_data, sq_norms, l1, l2, init, ws
+        )
+        _candidate_likes(j, indptr, indices, data, t_indptr, t_indices, unit, ws)
+        n_active = _join(n_first, 0, ws)
+        sweeps = 0
+        # sum over rounds of ||X dw||, the most any ||x_k|| = 1 gradient has moved since
+        # the start (meaningful only while dense: the fallback does not track it)
+        drift = 0.0
+        s_built = 0  # rows and columns of G[W, W] already in gm
+        n_keys = 0  # their likes, sorted by user, in ws_keys
+        dense = True  # False once W outgrew gm: sweeps on the float64 residual r
+        while n_active > 0:
+            if dense and n_active <= cap:
+                n_keys = _extend_working_gram(
+                    s_built, n_active, n_keys, sq_norms, t_indptr, t_indices, t_data, unit,
+                    user_bits, ws,
+                )  # fmt: skip
+                s_built = n_active
+                sweeps = _dense_sweeps(n_active, sweeps, l1, l2, tol, max_iter, ws)
+                drift += _finish_dense_round(n_active, t_indptr, t_indices, t_data, ws)
+            else:
+                if dense:
+                    dense = False
+                    _start_residual(j, n_active, t_indptr, t_indices, t_data, ws)
+                sweeps = _residual_sweeps(
+                    j, n_active, sweeps, sq_norms, t_indptr, t_indices, t_data, l1, l2, tol,
+                    max_iter, ws,
+                )  # fmt: skip
+            if sweeps >= max_iter:
+                break
+            _column_bounds(j, n_cand, unit, t_indptr, t_indices, ws)
+            n_open = _open_candidates(n_cand, dense, drift, l1, l2, sq_norms, t_indptr, ws)
+            lim = min(max(grow, n_active), ws.hv.shape[0])
+            added = _strongest_violators(n_open, lim, drift, l1, t_indices, t_data, ws)
+            _restore_column(j, t_indptr, t_indices, ws)
+            if added == 0:
+                break
+            n_active = _join(added, n_active, ws)
+        out_nnz[a] = _write_topk(n_active, out_val[a], out_idx[a], ws)
+        out_sweeps[a] = sweeps
+        _reset(j, n_active, n_touched, dense, t_indptr, t_indices, ws)
+
+
 @njit(parallel=True, fastmath=True, cache=True)
 def slim_topk(
     indptr: np.ndarray,
@@ -592,46 +1232,14 @@ def slim_topk(
     max_iter: int,
     init: int,
     grow: int,
+    unit: bool,
+    user_bits: int,
     anchors: np.ndarray,
     out_idx: np.ndarray,
     out_val: np.ndarray,
     out_nnz: np.ndarray,
     out_sweeps: np.ndarray,
-    resid: np.ndarray,
-    resid32: np.ndarray,
-    gram: np.ndarray,
-    bound: np.ndarray,
-    coef: np.ndarray,
-    state: np.ndarray,
-    touched: np.ndarray,
-    cand: np.ndarray,
-    active: np.ndarray,
-    heap_val: np.ndarray,
-    heap_idx: np.ndarray,
-    gm: np.ndarray,
-    g_ws: np.ndarray,
-    w_ws: np.ndarray,
-    q_ws: np.ndarray,
-    unit: bool,
-    user_bits: int,
-    ws_keys: np.ndarray,
-    ws_vals: np.ndarray,
-    keys_a: np.ndarray,
-    vals_a: np.ndarray,
-    keys_b: np.ndarray,
-    vals_b: np.ndarray,
-    hist: np.ndarray,
-    checked: np.ndarray,
-    q0_ws: np.ndarray,
-    order_val: np.ndarray,
-    order_idx: np.ndarray,
-    order_pos: np.ndarray,
-    saved: np.ndarray,
-    open_span: np.ndarray,
-    open_terms: np.ndarray,
-    cand_ptr: np.ndarray,
-    cand_likes: np.ndarray,
-    cand_vals: np.ndarray,
+    workspace: SlimWorkspace,
 ) -> None:
     """SLIM coefficients of each anchor item j, reduced to the top K by weight.
 
@@ -641,419 +1249,50 @@ def slim_topk(
         min_w 1/(2n) ||x_j - X w||^2 + alpha l1_ratio |w|_1 + alpha (1 - l1_ratio) / 2 |w|^2,
         w >= 0, w_j = 0,
 
-    by cyclic coordinate descent (``l1``, ``l2`` are the penalties multiplied by n). A zero
-    weight k moves only if ``c_k = x_k . r > l1`` with the residual ``r = x_j - X w``. The work
-    stays small, and the result exact:
+    by cyclic coordinate descent (``l1``, ``l2`` are the penalties times n), exactly, on a
+    small working set W. A zero weight k moves only if ``c_k = x_k . r > l1`` for the residual
+    ``r = x_j - X w``. Per anchor, in phases:
 
-    * with X >= 0 and w >= 0, ``c_k <= G[k, j]`` (the co-occurrence with j), so items with
-      ``G[k, j] <= l1`` never move: only these screened candidates exist;
-    * coordinate descent runs on a working set W (first the ``init`` candidates with the
-      largest one-step value), on the dense Gram matrix G[W, W], so a sweep costs |W| per
-      changed weight instead of a pass over the item's likes; the block grows with W (only
-      the pairs with new items are added), and working sets larger than ``gm`` fall back to
-      sweeps on a float64 residual over users; the sweeps' running ``G[W, W] w`` has the
-      type of ``q_ws`` (float32 has twice the SIMD lanes; the callers take it for loose
-      tolerances only) and restarts from an exact float64 product every round;
-    * a round ends when a sweep changes no weight by more than tol x the largest weight
-      (scikit-learn's criterion); then the optimality of every zero candidate outside W is
-      checked on the residual (kept in float32 for this check: half the memory traffic, and
-      an error far below the tolerance): users outside column j have ``r_u <= 0``, so
-      ``c_k <= sum_{u in col j} x_uk r_u`` (one pass over the users of j gives this bound for
-      all candidates), and only candidates whose bound exceeds ``l1`` get an exact dot
-      product. The strongest violators join W, at most max(grow, |W|) per round; no violator
-      means the optimum;
-    * a candidate checked in an earlier round keeps its value c_k (or the upper bound at which
-      its walk ended, see below): since then its gradient moved by at most
-      ``||x_k|| * ||X dw||`` (Cauchy-Schwarz), and ``||X dw||^2 = dw . G[W, W] dw`` comes
-      from the sweeps' running ``G[W, W] w`` for free, so a candidate whose ``c_k`` plus that
-      drift stays below l1 needs no new dot product;
-    * the candidates left are checked by decreasing upper bound of their one-step value (to
-      1/8 of an octave, :func:`_bucket_order`); once a round has its quota of violators, a
-      candidate whose bound is below the weakest one kept is skipped (it cannot displace it),
-      and one whose bound is below it by more than the order's resolution ends the round's
-      checks. The last round, with no violator, checks them all;
-    * an exact check starts from that bound and adds the terms of the users outside column j
-      (all <= 0), so its value only falls: the walk ends once it is <= l1 (no violator), or
-      once the quota is full and it cannot beat the weakest violator kept. The callers number
-      the users by decreasing activity, so the walks meet the heavy users, whose residuals
-      are the most negative, first (and the residuals they read most share cache lines); the
-      early end pays only with that order.
+    1. screening (:func:`_screen`, :func:`_candidate_likes`): only items with ``G[k, j] > l1``
+       can move; the first W is the ``init`` of them with the largest one-step value
+       (:func:`_join`);
+    2. per round, the working-set Gram extension (:func:`_extend_working_gram`) and sweeps on
+       ``G[W, W]`` (:func:`_dense_sweeps`, :func:`_finish_dense_round`), or, once W outgrows
+       the block, sweeps on a float64 residual (:func:`_start_residual`,
+       :func:`_residual_sweeps`), until scikit-learn's stopping rule holds;
+    3. optimality checks of the zero candidates outside W (:func:`_column_bounds`,
+       :func:`_open_candidates`, :func:`_strongest_violators`): cheap upper bounds rule out
+       most, exact walks that may end early the rest; up to max(grow, |W|) of the strongest
+       violators join W (:func:`_join`) and the next round starts; none means the optimum;
+    4. top-K of the positive weights (:func:`_write_topk`) and the scratch reset
+       (:func:`_reset`).
+
+    The callers number the users by decreasing activity: the checks' walks meet the heaviest
+    users, whose residuals are the most negative, first, which is what lets them end early.
 
     Args:
-        indptr, indices, data: CSR of X, (n_users, n_items), weights > 0.
-        t_indptr, t_indices, t_data: CSR of X.T.
+        indptr, indices, data: CSR of X, (n_users, n_items), weights > 0 (``data`` may be a
+            broadcast 1 when ``unit``).
+        t_indptr, t_indices, t_data: CSR of X.T, indices sorted.
         sq_norms: (n_items,) float64 squared column norms (the Gram diagonal).
         l1, l2: n * alpha * l1_ratio and n * alpha * (1 - l1_ratio).
-        tol: relative convergence tolerance.
-        max_iter: maximum number of sweeps over the working set.
-        init: size of the first working set.
-        grow: a round adds at most max(grow, |W|) violators (<= heap_val.shape[1]).
+        tol: relative convergence tolerance; max_iter: maximum sweeps per anchor.
+        init: size of the first working set; grow: a round adds at most max(grow, |W|)
+            violators (<= the heap's length).
+        unit: every like is 1; user_bits: bits of the largest user index (>= 1).
         anchors: (m,) int64 anchor items.
         out_idx, out_val: (m, k) int32 / float32 outputs, largest weights first.
         out_nnz: (m,) int32, number of non-zero coefficients (before the top-K cut).
         out_sweeps: (m,) int32, sweeps used (``max_iter`` means not converged).
-        resid: (n_blocks, n_users) float64 zeroed scratch (the residual of the fallback).
-        resid32: (n_blocks, n_users) float32 zeroed scratch (the residual of the checks).
-        gram, bound: (n_blocks, n_items) float32 zeroed scratch (G[:, j], the checks' bounds);
-            coef: the same in float64 (the weights).
-        state: (n_blocks, n_items) int8 zeroed scratch (1 touched, 2 candidate, 3 working,
-            4 candidate with a check in ``checked``).
-        touched: (n_blocks, n_items + 1) int32 scratch list (the branch-free count writes
-            one slot ahead); cand, active: (n_blocks, n_items) int32 scratch lists.
-        heap_val, heap_idx: (n_blocks, >= max(init, grow, cap)) float32 / int32 scratch.
-        gm: (n_blocks, cap, stride) float32 scratch for G[W, W] (cap = largest working set,
-            stride > cap); uint16 for likes (``unit``) when no item has more than 65,535.
-        g_ws, w_ws: (n_blocks, cap) float64 scratch (G[W, j], w[W]); q_ws: (n_blocks, cap)
-            float32 or float64 scratch (the sweeps' running G[W, W] w[W]).
-        unit: every like is 1; user_bits: bits of the largest user index.
-        ws_keys, ws_vals, keys_a, vals_a, keys_b, vals_b: (n_blocks, nnz(X)) int64 or uint32 /
-            float32 scratch (the working set's likes, sorted by user, and the radix sort's
-            buffers; see :func:`_extend_gram`).
-        hist: (n_blocks, 2048) int64 scratch.
-        checked: (n_blocks, n_items) float64 scratch (the last c_k of a candidate, or the upper
-            bound where its walk ended, minus ``||x_k||`` times the drift so far).
-        q0_ws: (n_blocks, cap) float64 scratch (G[W, W] w, exact, at the end of a round).
-        order_val, order_idx, order_pos: (n_blocks, n_items) float32 / int32 / int32 scratch
-            (open candidates' bounds and items, and their order).
-        saved: (n_blocks, n_users) float32 scratch (the residual on the users of j during the
-            checks).
-        open_span, open_terms: (n_blocks, 2, n_items) int64 / (n_blocks, 3, n_items) float64
-            scratch: an open candidate's column span in X.T, and its bound, ``||x_k||^2 + l2``
-            and ``||x_k||``, by position in the open list.
-        cand_ptr, cand_likes, cand_vals: (n_blocks, >= longest column + 1) int64, (n_blocks,
-            nnz(X)) int32 and float32 (or (n_blocks, 1) if ``unit``) scratch: the likes of
-            column j's users restricted to the candidates, per user (CSR), for the bounds.
+        workspace: the per-thread scratch (:class:`SlimWorkspace`), zeroed.
     """
-    n_blocks = resid.shape[0]
-    cap = gm.shape[1]
-    m = anchors.shape[0]
+    n_blocks = workspace.r.shape[0]
     for b in prange(n_blocks):
-        r = resid[b]
-        r32 = resid32[b]
-        g = gram[b]
-        bd = bound[b]
-        w = coef[b]
-        st = state[b]
-        tl = touched[b]
-        cl = cand[b]
-        al = active[b]
-        hv = heap_val[b, :init]
-        hi = heap_idx[b, :init]
-        gw = g_ws[b]
-        ww = w_ws[b]
-        qw = q_ws[b]
-        q0 = q0_ws[b]
-        ck = checked[b]
-        ov = order_val[b]
-        oi = order_idx[b]
-        op = order_pos[b]
-        rj = saved[b]
-        olo = open_span[b, 0]
-        ohi = open_span[b, 1]
-        obd = open_terms[b, 0]
-        oden = open_terms[b, 1]
-        onorm = open_terms[b, 2]
-        cp_ = cand_ptr[b]
-        cli = cand_likes[b]
-        clv = cand_vals[b]
-        for a in range(b, m, n_blocks):
-            j = anchors[a]
-            # residual r = x_j; Gram column g = X^T x_j over the touched items
-            n_touched = 0
-            for p in range(t_indptr[j], t_indptr[j + 1]):
-                r32[t_indices[p]] = t_data[p]
-            for p in range(t_indptr[j], t_indptr[j + 1]):
-                _prefetch_column(t_indices, p, t_indptr[j + 1], indptr, indices)
-                u = t_indices[p]
-                xu = t_data[p]
-                for q in range(indptr[u], indptr[u + 1]):
-                    k = indices[q]
-                    # branch-free: a branch on the freshly loaded flag mispredicts and stalls
-                    tl[n_touched] = k
-                    n_touched += st[k] == 0
-                    st[k] = 1
-                    g[k] += xu * data[q]
-            n_cand = 0
-            size = 0
-            for t in range(n_touched):
-                if t + ITEM_AHEAD < n_touched:
-                    _prefetch(sq_norms, tl[t + ITEM_AHEAD])
-                k = tl[t]
-                if k != j and g[k] > l1:
-                    st[k] = 2
-                    cl[n_cand] = k
-                    n_cand += 1
-                    size = heap_offer(hv, hi, size, (g[k] - l1) / (sq_norms[k] + l2), k)
-            # the likes of column j's users, restricted to the candidates (branch-free: a
-            # like is written, and kept if its item is one): every round's bounds sum over
-            # these instead of all the likes of column j's users
-            n_e = 0
-            jp = t_indptr[j]
-            for p in range(jp, t_indptr[j + 1]):
-                _prefetch_column(t_indices, p, t_indptr[j + 1], indptr, indices)
-                u = t_indices[p]
-                cp_[p - jp] = n_e
-                for q in range(indptr[u], indptr[u + 1]):
-                    k = indices[q]
-                    cli[n_e] = k
-                    if not unit:
-                        clv[n_e] = data[q]
-                    n_e += st[k] == 2
-            cp_[t_indptr[j + 1] - jp] = n_e
-            n_active = 0
-            for t in range(size):
-                k = hi[t]
-                st[k] = 3
-                al[n_active] = k
-                n_active += 1
-
-            sweeps = 0
-            # sum over rounds of ||X dw||, the most any ||x_k|| = 1 gradient has moved since
-            # the start (meaningful only while dense: the fallback does not track it)
-            drift = 0.0
-            s_built = 0  # rows and columns of G[W, W] already in gm
-            n_keys = 0  # their likes, sorted by user, in ws_keys[b]
-            dense = True  # False once W outgrew gm: sweeps on the float64 residual r
-            while n_active > 0:
-                if dense and n_active <= cap:
-                    s = n_active
-                    n_keys = _extend_gram(
-                        al, s_built, s, n_keys, sq_norms, t_indptr, t_indices, t_data, unit,
-                        user_bits, gm[b], ws_keys[b], ws_vals[b], keys_a[b], vals_a[b], keys_b[b],
-                        vals_b[b], hist[b],
-                    )  # fmt: skip
-                    gmb = gm[b]
-                    # the earlier coordinates keep G[j, W], w and G w (q0, exact) of the last
-                    # round (the new weights are 0, so G w is unchanged there); only the new
-                    # ones need theirs
-                    for x1 in range(s_built, s):
-                        gw[x1] = g[al[x1]]
-                        ww[x1] = 0.0
-                    for x1 in range(s_built, s):
-                        acc = 0.0
-                        for x2 in range(s_built):
-                            acc += gmb[x1, x2] * ww[x2]
-                        q0[x1] = acc
-                    s_built = s
-                    # the sweeps' running G w is float32 unless the tolerance is tight (see
-                    # slim.py): twice the SIMD lanes of float64, and the sum restarts exact
-                    # every round
-                    for x1 in range(s):
-                        qw[x1] = q0[x1]
-                    # a step of a weight that stays positive is deferred while it is below
-                    # a quarter of the stopping threshold (an update costs |W|; the smallest
-                    # are most of a converging sweep's); the sweep still counts it, so the
-                    # stopping rule sees every pending step, and a weight that reaches or
-                    # leaves zero always moves
-                    skip = 0.0
-                    while True:
-                        max_dw = 0.0
-                        max_w = 0.0
-                        for x1 in range(s):
-                            wk = ww[x1]
-                            new = _enet_coordinate(gw[x1] - qw[x1], gmb[x1, x1], wk, l1, l2)
-                            d = new - wk
-                            if d != 0.0 and (abs(d) > skip or new == 0.0 or wk == 0.0):
-                                dq = qw.dtype.type(d)
-                                for x2 in range(s):
-                                    qw[x2] += dq * qw.dtype.type(gmb[x1, x2])
-                                ww[x1] = new
-                            if abs(d) > max_dw:
-                                max_dw = abs(d)
-                            if new > max_w:
-                                max_w = new
-                        sweeps += 1
-                        if max_dw <= tol * max_w or sweeps >= max_iter:
-                            break
-                        skip = DEFER * tol * max_w
-                    # G w exactly again (float64, |W|^2, a few sweeps' updates), and from it
-                    # ||X dw||^2 = dw . G dw (a small floor covers its rounding)
-                    dn = 1e-10
-                    for x1 in range(s):
-                        acc = 0.0
-                        for x2 in range(s):
-                            acc += gmb[x1, x2] * ww[x2]
-                        dn += (ww[x1] - w[al[x1]]) * (acc - q0[x1])
-                        q0[x1] = acc
-                    drift += np.sqrt(max(dn, 1e-10)) * (1.0 + 1e-6)
-                    # bring the residual of the checks up to date with the new weights
-                    for x1 in range(s):
-                        _prefetch_column(al, x1, s, t_indptr, t_indices)
-                        k = al[x1]
-                        d = ww[x1] - w[k]
-                        if d != 0.0:
-                            for p in range(t_indptr[k], t_indptr[k + 1]):
-                                r32[t_indices[p]] -= d * t_data[p]
-                            w[k] = ww[x1]
-                else:
-                    if dense:
-                        # W outgrew gm: from now on the float64 residual r = x_j - X w
-                        dense = False
-                        for p in range(t_indptr[j], t_indptr[j + 1]):
-                            r[t_indices[p]] = t_data[p]
-                        for t in range(n_active):
-                            k = al[t]
-                            wk = w[k]
-                            if wk != 0.0:
-                                for p in range(t_indptr[k], t_indptr[k + 1]):
-                                    r[t_indices[p]] -= wk * t_data[p]
-                    while True:
-                        max_dw = 0.0
-                        max_w = 0.0
-                        for t in range(n_active):
-                            k = al[t]
-                            wk = w[k]
-                            dot = 0.0
-                            for p in range(t_indptr[k], t_indptr[k + 1]):
-                                dot += t_data[p] * r[t_indices[p]]
-                            new = _enet_coordinate(dot, sq_norms[k], wk, l1, l2)
-                            if new != wk:
-                                d = new - wk
-                                for p in range(t_indptr[k], t_indptr[k + 1]):
-                                    r[t_indices[p]] -= d * t_data[p]
-                                w[k] = new
-                                if abs(d) > max_dw:
-                                    max_dw = abs(d)
-                            if new > max_w:
-                                max_w = new
-                        sweeps += 1
-                        if max_dw <= tol * max_w or sweeps >= max_iter:
-                            break
-                    for p in range(t_indptr[j], t_indptr[j + 1]):
-                        r32[t_indices[p]] = r[t_indices[p]]
-                    for t in range(n_active):
-                        k = al[t]
-                        for p in range(t_indptr[k], t_indptr[k + 1]):
-                            r32[t_indices[p]] = r[t_indices[p]]
-                if sweeps >= max_iter:
-                    break
-                # optimality check of the zero weights outside the working set (w is fixed);
-                # the bound of every candidate over the users of column j
-                for t in range(n_cand):
-                    bd[cl[t]] = 0.0
-                for p in range(jp, t_indptr[j + 1]):
-                    ru = r32[t_indices[p]]
-                    if ru != 0.0:
-                        if unit:
-                            for e in range(cp_[p - jp], cp_[p - jp + 1]):
-                                bd[cli[e]] += ru
-                        else:
-                            for e in range(cp_[p - jp], cp_[p - jp + 1]):
-                                bd[cli[e]] += clv[e] * ru
-                # the exact checks add the rest, over users outside column j, where r <= 0:
-                # zeroed there for the checks, the residual makes each dot product fall
-                # monotonically, and a walk may end once its value is low enough
-                for p in range(jp, t_indptr[j + 1]):
-                    u = t_indices[p]
-                    rj[p - jp] = r32[u]
-                    r32[u] = 0.0
-                # only the strongest violators (by one-step value) join, at most doubling W:
-                # adding all of them let W grow to several times the final support, past the
-                # dense Gram cap
-                # candidates that may violate, by decreasing upper bound of their one-step value
-                # (the drift bound keeps a margin of 1e-4 l1 for the float32 residual's rounding);
-                # what a walk needs is copied into the open list here, in a loop whose cache
-                # misses overlap, and the walks read it from there (below)
-                n_open = 0
-                for t in range(n_cand):
-                    if t + ITEM_AHEAD < n_cand:
-                        k_next = cl[t + ITEM_AHEAD]
-                        _prefetch(ck, k_next)
-                        _prefetch(sq_norms, k_next)
-                        _prefetch(t_indptr, k_next)
-                    k = cl[t]
-                    if (st[k] == 2 or st[k] == 4) and bd[k] > l1:
-                        ub = bd[k]
-                        sqk = sq_norms[k]
-                        norm = np.sqrt(sqk)
-                        if st[k] == 4 and dense:
-                            ub_drift = ck[k] + norm * drift
-                            if ub_drift < l1 * (1.0 - 1e-4):
-                                continue
-                            ub = min(ub, ub_drift)
-                        # (> 0 for the bucket order; the drift bound's margin may leave
-                        # ub a little below l1)
-                        ov[n_open] = max((ub - l1) / (sqk + l2), 1e-30)
-                        oi[n_open] = k
-                        olo[n_open] = t_indptr[k]
-                        ohi[n_open] = t_indptr[k + 1]
-                        obd[n_open] = bd[k]
-                        oden[n_open] = sqk + l2
-                        onorm[n_open] = norm
-                        n_open += 1
-                _bucket_order(ov, n_open, hist[b], op)
-                added = 0
-                lim = min(max(grow, n_active), heap_val.shape[1])
-                hvl = heap_val[b, :lim]
-                hil = heap_idx[b, :lim]
-                # a walk's own reads are in the open list (L1 / L2) and its column's first
-                # PREFETCH_LIKES likes were prefetched a few walks before: a walk that ends
-                # early would otherwise wait on cache misses in a row (the item's bound, norm
-                # and column span, then the column's lines), which the mispredicted end of the
-                # walk before keeps from overlapping; the column loops elsewhere are long
-                # enough for the hardware's own prefetch
-                for t in range(n_open):
-                    if t + PREFETCH_AHEAD < n_open:
-                        t_ahead = op[t + PREFETCH_AHEAD]
-                        hi_ahead = min(ohi[t_ahead], olo[t_ahead] + PREFETCH_LIKES)
-                        for p_ahead in range(olo[t_ahead], hi_ahead, 16):
-                            _prefetch(t_indices, p_ahead)
-                    t2 = op[t]
-                    v = ov[t2]
-                    if added == lim and v * (1.0 + 1e-6) < hvl[0]:
-                        # a later candidate's bound is below its bucket's top, < span x v
-                        if v * (_BUCKET_SPAN * (1.0 + 1e-6)) < hvl[0]:
-                            break
-                        continue
-                    k = oi[t2]
-                    # not a violator once the dot product is <= l1, and not a stronger one
-                    # than the weakest kept once the quota is full
-                    den = oden[t2]
-                    stop = l1
-                    if added == lim:
-                        stop += hvl[0] * den
-                    dot, full = _col_dot_until(
-                        olo[t2], ohi[t2], t_indices, t_data, r32, obd[t2], stop
-                    )
-                    st[k] = 4
-                    ck[k] = dot - onorm[t2] * drift
-                    if full and dot > l1:
-                        added = heap_offer(hvl, hil, added, (dot - l1) / den, k)
-                for p in range(jp, t_indptr[j + 1]):
-                    r32[t_indices[p]] = rj[p - jp]
-                if added == 0:
-                    break
-                for t in range(added):
-                    k = hil[t]
-                    st[k] = 3
-                    al[n_active] = k
-                    n_active += 1
-
-            vals = out_val[a]
-            idxs = out_idx[a]
-            size = 0
-            nnz = 0
-            for t in range(n_active):
-                k = al[t]
-                if w[k] > 0.0:
-                    nnz += 1
-                    size = heap_offer(vals, idxs, size, w[k], k)
-            heap_finish(vals, idxs, size)
-            out_nnz[a] = nnz
-            out_sweeps[a] = sweeps
-
-            # reset the scratch: the residuals are non-zero only on users of j and of W (the
-            # float64 one only if the fallback ran)
-            _zero_on_users(r32, j, al, n_active, t_indptr, t_indices)
-            if not dense:
-                _zero_on_users(r, j, al, n_active, t_indptr, t_indices)
-            for t in range(n_active):
-                w[al[t]] = 0.0
-            for t in range(n_touched):
-                k = tl[t]
-                g[k] = 0.0
-                bd[k] = 0.0
-                st[k] = 0
+        _solve_stride(
+            b, n_blocks, indptr, indices, data, t_indptr, t_indices, t_data, sq_norms, l1, l2,
+            tol, max_iter, init, grow, unit, user_bits, anchors, out_idx, out_val, out_nnz,
+            out_sweeps, _thread_rows(workspace, b),
+        )  # fmt: skip
 
 
 def slim_reference(

@@ -106,56 +106,13 @@ def slim_neighbors(
     n_nonzero = np.zeros(n_items, dtype=np.int64)
     sweeps = np.zeros(n_items, dtype=np.int32)
     with numba_threads(num_threads) as threads:
-        blocks = threads
-        cap = min(GRAM_CAP, n_items, 32767)
         init = min(INIT_WORKING_SET, n_items)
         grow = min(WORKING_SET_GROWTH, n_items)
-        resid = np.zeros((blocks, n_users), dtype=np.float64)
-        resid32 = np.zeros((blocks, n_users), dtype=np.float32)
-        # float32 (exact counts for likes): the scatters into them hit a cache half the size
-        gram = np.zeros((blocks, n_items), dtype=np.float32)
-        bound = np.zeros((blocks, n_items), dtype=np.float32)
-        coef = np.zeros((blocks, n_items), dtype=np.float64)
-        state = np.zeros((blocks, n_items), dtype=np.int8)
-        # one slot more than items / users: the branch-free lists write before they count
-        touched = np.zeros((blocks, n_items + 1), dtype=np.int32)
-        cand = np.zeros((blocks, n_items), dtype=np.int32)
-        active = np.zeros((blocks, n_items), dtype=np.int32)
-        heap_val = np.zeros((blocks, max(init, grow, cap)), dtype=np.float32)
-        heap_idx = np.zeros((blocks, max(init, grow, cap)), dtype=np.int32)
-        # likes: the Gram block holds co-occurrence counts, exact in 16 bits while no item
-        # has more likes (half the cache of float32)
-        counts = unit and (sq_norms.max(initial=0.0) <= np.iinfo(np.uint16).max)
-        gram_type = np.dtype(np.uint16 if counts else np.float32)
-        # rows padded by a cache line: a power-of-two stride puts a tile's rows in one cache set
-        gm = np.zeros((blocks, cap, cap + 64 // gram_type.itemsize), dtype=gram_type)
-        g_ws = np.zeros((blocks, cap), dtype=np.float64)
-        w_ws = np.zeros((blocks, cap), dtype=np.float64)
-        # the sweeps' running G w: float32 (half the sweeps' time) while the tolerance is far
-        # above its rounding, which a sum over a round's updates keeps near 1e-6 relative
-        sweep_type = np.dtype(np.float32 if tol >= SWEEP_FLOAT32_TOL else np.float64)
-        q_ws = np.zeros((blocks, cap), dtype=sweep_type)
-        # the working set's likes as sorted (user, position) keys, and the radix buffers (the
-        # values only for weighted data); pages are touched only as far as a working set's
-        # likes reach; 32-bit keys while users and positions fit (131,072 users)
-        likes = max(x.nnz, 1)
         user_bits = max(1, int(n_users - 1).bit_length())
-        key_type = np.uint32 if user_bits + _kernels.POS_BITS <= 32 else np.int64
-        keys = [np.zeros((blocks, likes), dtype=key_type) for _ in range(3)]
-        vals = [np.zeros((blocks, likes if not unit else 1), dtype=np.float32) for _ in range(3)]
-        hist = np.zeros((blocks, 2048), dtype=np.int64)
-        checked = np.zeros((blocks, n_items), dtype=np.float64)
-        q0_ws = np.zeros((blocks, cap), dtype=np.float64)
-        order_val = np.zeros((blocks, n_items), dtype=np.float32)
-        order_idx = np.zeros((blocks, n_items), dtype=np.int32)
-        order_pos = np.zeros((blocks, n_items), dtype=np.int32)
-        saved = np.zeros((blocks, n_users), dtype=np.float32)
-        open_span = np.zeros((blocks, 2, n_items), dtype=np.int64)
-        open_terms = np.zeros((blocks, 3, n_items), dtype=np.float64)
-        longest = int(np.diff(xt.indptr).max(initial=0))
-        cand_ptr = np.zeros((blocks, longest + 1), dtype=np.int64)
-        cand_likes = np.zeros((blocks, likes), dtype=np.int32)
-        cand_vals = np.zeros((blocks, likes if not unit else 1), dtype=np.float32)
+        sweep_type = np.dtype(np.float32 if tol >= SWEEP_FLOAT32_TOL else np.float64)
+        workspace = _slim_workspace(
+            threads, x, xt, sq_norms, unit, init, grow, user_bits, sweep_type
+        )
         size = min(CHUNK, max(order.size, 1))
         out_idx = np.empty((size, k), dtype=np.int32)
         out_val = np.empty((size, k), dtype=np.float32)
@@ -169,13 +126,9 @@ def slim_neighbors(
             chunk = chunk[np.argsort(-sq_norms[chunk], kind="stable")]
             m = chunk.size
             _kernels.slim_topk(
-                x.indptr, x.indices, data, xt.indptr, xt.indices, t_data, sq_norms,
-                l1, l2, float(tol), int(max_iter), init, grow, chunk,
-                out_idx[:m], out_val[:m], out_nnz[:m], out_sweeps[:m],
-                resid, resid32, gram, bound, coef, state, touched, cand, active, heap_val,
-                heap_idx, gm, g_ws, w_ws, q_ws, unit, user_bits, keys[0], vals[0], keys[1],
-                vals[1], keys[2], vals[2], hist, checked, q0_ws, order_val, order_idx, order_pos,
-                saved, open_span, open_terms, cand_ptr, cand_likes, cand_vals,
+                x.indptr, x.indices, data, xt.indptr, xt.indices, t_data, sq_norms, l1, l2,
+                float(tol), int(max_iter), init, grow, unit, user_bits, chunk, out_idx[:m],
+                out_val[:m], out_nnz[:m], out_sweeps[:m], workspace,
             )  # fmt: skip
             indices[chunk] = out_idx[:m]
             scores[chunk] = out_val[:m]
@@ -197,3 +150,80 @@ def slim_neighbors(
         "seconds": time.perf_counter() - start,
     }
     return Neighbors("slim", indices, scores, n_nonzero, info=info)
+
+
+def _slim_workspace(
+    threads: int,
+    x: sp.csr_matrix,
+    xt: sp.csr_matrix,
+    sq_norms: np.ndarray,
+    unit: bool,
+    init: int,
+    grow: int,
+    user_bits: int,
+    sweep_type: np.dtype,
+) -> _kernels.SlimWorkspace:
+    """Zeroed scratch of :func:`_kernels.slim_topk`, one row per thread.
+
+    Args:
+        threads: numba threads (the kernel's blocks).
+        x, xt: the (n_users, n_items) CSR matrix and its transpose as the kernel gets them.
+        sq_norms: (n_items,) float64 squared column norms.
+        unit: every like is 1 (no values are kept).
+        init, grow: the first working set's size and a round's least growth.
+        user_bits: bits of the largest user index.
+        sweep_type: float32 or float64, the sweeps' running G w.
+    """
+    blocks = threads
+    n_users, n_items = x.shape
+    cap = min(GRAM_CAP, n_items, 32767)
+    heap = max(init, grow, cap)
+    # likes: the Gram block holds co-occurrence counts, exact in 16 bits while no item has
+    # more likes (half the cache of float32)
+    counts = unit and (sq_norms.max(initial=0.0) <= np.iinfo(np.uint16).max)
+    gram_type = np.dtype(np.uint16 if counts else np.float32)
+    # the working set's likes as sorted (user, position) keys, and the radix buffers (the
+    # values only for weighted data); pages are touched only as far as a working set's likes
+    # reach; 32-bit keys while users and positions fit (131,072 users)
+    likes = max(x.nnz, 1)
+    key_type = np.uint32 if user_bits + _kernels.POS_BITS <= 32 else np.int64
+    n_vals = likes if not unit else 1
+    longest = int(np.diff(xt.indptr).max(initial=0))
+
+    def zeros(*shape: int, dtype: type | np.dtype) -> np.ndarray:
+        return np.zeros((blocks, *shape), dtype=dtype)
+
+    # allocated in this order (it decides which rows share cache sets)
+    r = zeros(n_users, dtype=np.float64)
+    r32 = zeros(n_users, dtype=np.float32)
+    # float32 (exact counts for likes): the scatters into them hit a cache half the size
+    g = zeros(n_items, dtype=np.float32)
+    bd = zeros(n_items, dtype=np.float32)
+    w = zeros(n_items, dtype=np.float64)
+    st = zeros(n_items, dtype=np.int8)
+    # one slot more than items: the branch-free list writes before it counts
+    tl = zeros(n_items + 1, dtype=np.int32)
+    cl = zeros(n_items, dtype=np.int32)
+    al = zeros(n_items, dtype=np.int32)
+    hv = zeros(heap, dtype=np.float32)
+    hi = zeros(heap, dtype=np.int32)
+    # rows padded by a cache line: a power-of-two stride puts a tile's rows in one cache set
+    gm = zeros(cap, cap + 64 // gram_type.itemsize, dtype=gram_type)
+    gw = zeros(cap, dtype=np.float64)
+    ww = zeros(cap, dtype=np.float64)
+    # the sweeps' running G w: float32 while the tolerance is far above its rounding, which a
+    # sum over a round's updates keeps near 1e-6 relative
+    qw = zeros(cap, dtype=sweep_type)
+    keys = [zeros(likes, dtype=key_type) for _ in range(3)]
+    vals = [zeros(n_vals, dtype=np.float32) for _ in range(3)]
+    return _kernels.SlimWorkspace(
+        r=r, r32=r32, g=g, bd=bd, w=w, st=st, tl=tl, cl=cl, al=al, hv=hv, hi=hi, gm=gm,
+        gw=gw, ww=ww, qw=qw, ws_keys=keys[0], ws_vals=vals[0], keys_a=keys[1], vals_a=vals[1],
+        keys_b=keys[2], vals_b=vals[2], hist=zeros(2048, dtype=np.int64),
+        ck=zeros(n_items, dtype=np.float64), q0=zeros(cap, dtype=np.float64),
+        ov=zeros(n_items, dtype=np.float32), oi=zeros(n_items, dtype=np.int32),
+        op=zeros(n_items, dtype=np.int32), rj=zeros(n_users, dtype=np.float32),
+        open_span=zeros(2, n_items, dtype=np.int64),
+        open_terms=zeros(3, n_items, dtype=np.float64), cp_=zeros(longest + 1, dtype=np.int64),
+        cli=zeros(likes, dtype=np.int32), clv=zeros(n_vals, dtype=np.float32),
+    )  # fmt: skip
