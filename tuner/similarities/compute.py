@@ -158,7 +158,7 @@ def compute_all(
                 defaults.update(alpha=slim_alpha, l1_ratio=slim_l1_ratio)
             kwargs = {**defaults, **dict((item_params or {}).get(m) or {})}
             function = cosine_neighbors if m == "cosine" else slim_neighbors
-            say(f"{m}: {chosen.get(m, 'fixed')} settings {kwargs}")
+            say(f"{m}: settings {kwargs} ({chosen.get(m, 'fixed')})")
             nb = function(x, **kwargs, num_threads=num_threads, progress=progress)
             nb.info.update(params=kwargs, settings_from=chosen.get(m, "fixed"))
             if nb.k > top_k:
