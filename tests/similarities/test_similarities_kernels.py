@@ -128,6 +128,33 @@ def test_slim_subset_of_items_leaves_the_others_empty() -> None:
     assert (part.indices[np.setdiff1d(np.arange(40), [3, 9])] == -1).all()
 
 
+@pytest.mark.parametrize(("weighted", "cap"), [(False, 4096), (True, 4096), (True, 8)])
+def test_slim_weights_do_not_depend_on_threads_or_other_items(
+    monkeypatch: pytest.MonkeyPatch, weighted: bool, cap: int
+) -> None:
+    """Each item's weights are the same bit for bit whether the items share one thread's
+    workspace, are split over two, or are solved alone: every phase of the kernel leaves its
+    scratch as it found it (with a small Gram cap, the residual fallback's too)."""
+    import tuner.similarities.slim as slim_module
+
+    monkeypatch.setattr(slim_module, "GRAM_CAP", cap)
+    x = random_likes(300, 120, 0.08, seed=2)
+    if weighted:
+        x.data = np.random.default_rng(2).uniform(0.5, 3.0, x.nnz).astype(np.float32)
+    runs = [
+        slim_neighbors(x, alpha=1e-3, l1_ratio=0.3, top_k=119, num_threads=threads)
+        for threads in (1, 2)
+    ]
+    assert runs[0].n_nonzero.max() > cap or cap > 8  # the small cap does take the fallback
+    for run in runs[1:]:
+        np.testing.assert_array_equal(run.indices, runs[0].indices)
+        np.testing.assert_array_equal(run.scores, runs[0].scores)
+    for item in (0, 17, 64, 101):
+        alone = slim_neighbors(x, alpha=1e-3, l1_ratio=0.3, top_k=119, items=np.array([item]))
+        np.testing.assert_array_equal(alone.indices[item], runs[0].indices[item])
+        np.testing.assert_array_equal(alone.scores[item], runs[0].scores[item])
+
+
 def test_factor_cosine_matches_numpy() -> None:
     rng = np.random.default_rng(7)
     v = rng.normal(size=(50, 8)).astype(np.float32)
