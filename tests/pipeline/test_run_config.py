@@ -132,3 +132,17 @@ def test_default_names_tell_data_sets_apart(tmp_path: Path) -> None:
     assert all(n.startswith("interactions-ratings-") for n in names if "interactions" in n)
     # the same description, the same name
     assert _interactions(a)["name"] == _interactions(a)["name"]
+
+
+def test_run_flags_offer_every_registered_pruner_and_source() -> None:
+    from tuner.cli import build_parser
+    from tuner.commands.run import overrides_from_args
+    from tuner.data import LOADERS
+    from tuner.study.factories import PRUNERS
+
+    parser = build_parser()
+    for pruner in PRUNERS:  # e.g. "noise", which `tuner study` offered and `tuner run` refused
+        args = parser.parse_args(["run", "--pruner", pruner])
+        assert overrides_from_args(args)["study.pruner"] == pruner
+    for source in LOADERS:
+        assert parser.parse_args(["run", "--source", source]).source == source

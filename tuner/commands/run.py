@@ -28,14 +28,20 @@ examples:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # The registries name the choices, so a new loader, model, method or pruner appears here.
+    from tuner.data import LOADERS
+    from tuner.objectives import OBJECTIVES
+    from tuner.similarities import METHODS
+    from tuner.study.factories import PRUNERS
+
     parser.add_argument("--config", metavar="TOML", help="run configuration file (see README)")
     parser.add_argument(
         "--name",
-        help="run name: names the studies <name>-als/<name>-ials and "
+        help="run name: names the studies <name>-<model> (e.g. <name>-ials) and "
         "the output directory (default: from the source, e.g. synthetic-0.1)",
     )
     data = parser.add_argument_group("data")
-    data.add_argument("--source", choices=("zen", "zen-v2", "interactions", "lists", "synthetic"))
+    data.add_argument("--source", choices=tuple(LOADERS))
     data.add_argument("--path", help="input file or directory of the source")
     data.add_argument("--scale", type=float, help="synthetic size; 1 = full Zen shape")
     data.add_argument(
@@ -60,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     study = parser.add_argument_group("studies")
     add_storage(study)
     study.add_argument(
-        "--models", help="comma-separated models to tune (default: als,ials,slim,cosine)"
+        "--models", help=f"comma-separated models to tune (default: {','.join(OBJECTIVES)})"
     )
     study.add_argument(
         "--n-trials", type=int_at_least(1), metavar="N", help="trial budget of each study"
@@ -68,10 +74,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     study.add_argument(
         "--workers", type=int_at_least(1), metavar="W", help="worker processes per study"
     )
-    study.add_argument("--pruner", choices=("sha", "hyperband", "median", "none"))
+    study.add_argument("--pruner", choices=PRUNERS)
     sims = parser.add_argument_group("similarities")
     sims.add_argument("--no-similarities", action="store_true", help="skip the similarity report")
-    sims.add_argument("--methods", help="comma-separated: cosine,slim,als,ials")
+    sims.add_argument("--methods", help=f"comma-separated: {','.join(METHODS)}")
     sims.add_argument("--anchors", help="comma-separated raw item ids to list in the report")
     sims.add_argument(
         "--top-k", type=int_at_least(1), metavar="K", help="neighbours per item (default 100)"
