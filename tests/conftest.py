@@ -3,10 +3,15 @@ and a fresh PostgreSQL database per test run (skipped with a reason where none i
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
 import signal
+import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -66,3 +71,58 @@ def sigint_raises() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+
+@dataclass
+class RenderedPage:
+    """A page as headless Chromium left it: its DOM, the attributes of its <html> element (the
+    reports' self-check writes its findings there), its console lines and its errors."""
+
+    dom: str
+    attrs: dict[str, str]
+    console: list[str]
+    errors: list[str]
+
+
+def _find_chromium() -> str | None:
+    for path in CHROMIUM_PATHS:
+        if os.access(path, os.X_OK):
+            return path
+    return shutil.which("chromium")
+
+
+@pytest.fixture
+def render_page(tmp_path: Path) -> Callable[[Path], RenderedPage]:
+    """``render_page(path)`` opens an HTML file in headless Chromium, without network, and
+    returns what it drew; skips without Chromium, except in CI, where that fails."""
+    chromium = _find_chromium()
+    if chromium is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is missing in CI; 'make browser' installs Debian's package")
+        pytest.skip("chromium is not installed (run 'make browser' to install Debian's package)")
+
+    def render(page: Path) -> RenderedPage:
+        cmd = [
+            chromium, "--headless", "--no-sandbox", "--disable-gpu",
+            "--disable-background-networking", "--no-first-run",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}",
+            "--enable-logging=stderr", "--v=0", "--virtual-time-budget=15000", "--dump-dom",
+            page.as_uri(),
+        ]  # fmt: skip
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        root = re.search(r"<html[^>]*>", proc.stdout)
+        assert root is not None, proc.stdout[:500]
+        attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', root.group(0)))
+        assert attrs.get("data-checked") == "yes", "the page's self-check did not run"
+        # console messages of the page itself (chromium logs them as CONSOLE lines)
+        console = [
+            line for line in proc.stderr.splitlines() if "CONSOLE" in line and page.name in line
+        ]
+        errors = json.loads(attrs["data-errors"].replace("&quot;", '"'))
+        return RenderedPage(proc.stdout, attrs, console, errors)
+
+    return render
