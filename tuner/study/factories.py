@@ -20,10 +20,14 @@ NOISE_Z = 2.0
 
 #: Sampler names for ``--sampler``: independent TPE, multivariate TPE (with ``group``, so
 #: conditional parameters get their own joint model), Optuna's Gaussian-process sampler
-#: (needs PyTorch), CMA-ES (needs the ``cmaes`` package) and random search.
+#: fitted to pruned trials too (:class:`tuner.study.samplers.PrunedAwareGPSampler`; needs
+#: PyTorch), CMA-ES (needs the ``cmaes`` package) and random search.
 SAMPLERS = ("tpe", "tpe-multivariate", "gp", "cmaes", "random")
 DEFAULT_SAMPLER = "tpe"
-_NEEDS = {"gp": ("torch", "PyTorch: pip install torch"), "cmaes": ("cmaes", "pip install cmaes")}
+_NEEDS = {
+    "gp": ("torch", "pip install 'tuner[gp]' (PyTorch; its CPU build is enough)"),
+    "cmaes": ("cmaes", "pip install cmaes"),
+}
 
 
 def pruner_config(
@@ -126,7 +130,9 @@ def make_sampler(
                 seed=seed, constant_liar=True, multivariate=True, group=True
             )
         if name == "gp":
-            return optuna.samplers.GPSampler(seed=seed)
+            from tuner.study.samplers import PrunedAwareGPSampler
+
+            return PrunedAwareGPSampler(seed=seed)
         if name == "cmaes":
             return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
         return optuna.samplers.RandomSampler(seed=seed)
