@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 METRIC = "val_mrr_at_100"
 K = 100
 #: Iterations without a new best validation MRR@100 before a trial's fit stops.
-DEFAULT_PATIENCE = 3
+DEFAULT_PATIENCE = 1
 #: The trial attribute holding the standard error of the value last reported (the best
 #: iteration's so far); the noise-aware pruner weighs reported values by it.
 ATTR_REPORT_SE = "report_mrr_se"
