@@ -12,7 +12,7 @@ region was pruned early", as TPE's ranking of pruned trials by their last step d
 from __future__ import annotations
 
 import copy
-from collections.abc import Container, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import optuna
@@ -45,10 +45,10 @@ class _PrunedAsComplete:
     def _get_trials(
         self,
         deepcopy: bool = True,
-        states: Container[TrialState] | None = None,
+        states: Iterable[TrialState] | None = None,
         use_cache: bool = False,
     ) -> list[FrozenTrial]:
-        wanted = None if states is None else tuple(states)  # type: ignore[arg-type]
+        wanted = None if states is None else tuple(states)
         asks_complete = wanted is None or TrialState.COMPLETE in wanted
         fetch = wanted if wanted is None or not asks_complete else (*wanted, TrialState.PRUNED)
         trials = self._study._get_trials(deepcopy=deepcopy, states=fetch, use_cache=use_cache)
