@@ -8,7 +8,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from tuner.study.samplers import PrunedAwareGPSampler, pruned_as_complete
+from tuner.study.samplers import PrunedAwareGPSampler, _PrunedAsComplete, pruned_as_complete
 
 needs_torch = pytest.mark.skipif(
     importlib.util.find_spec("torch") is None,
@@ -43,6 +43,31 @@ def test_a_pruned_trial_reads_as_complete_at_its_best_report() -> None:
     down = pruned_as_complete(trial, optuna.study.StudyDirection.MINIMIZE)
     assert (up.state, up.value, down.value) == (TrialState.COMPLETE, 0.25, 0.10)
     assert trial.state == TrialState.PRUNED and trial.value is None  # the original is untouched
+
+
+def test_the_study_view_keeps_pruned_trials_without_reports_only_when_asked() -> None:
+    study = optuna.create_study(direction="maximize")
+    dist = {"x": optuna.distributions.FloatDistribution(0, 2)}
+    study.add_trial(optuna.trial.create_trial(value=0.3, params={"x": 1.0}, distributions=dist))
+    for reports in ({1: 0.2}, {}):
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=TrialState.PRUNED,
+                params={"x": 0.5},
+                distributions=dist,
+                intermediate_values=reports,
+            )
+        )
+    view = _PrunedAsComplete(study)
+
+    def states(asked: tuple[TrialState, ...] | None) -> list[TrialState]:
+        return [t.state for t in view._get_trials(deepcopy=False, states=asked)]
+
+    complete, pruned = TrialState.COMPLETE, TrialState.PRUNED
+    assert states((complete,)) == [complete, complete]
+    assert states((complete, pruned)) == [complete, complete, pruned]
+    assert states(None) == [complete, complete, pruned]
+    assert states((pruned,)) == [pruned, pruned]  # no COMPLETE asked: the study's own view
 
 
 @needs_torch

@@ -49,22 +49,20 @@ class _PrunedAsComplete:
         use_cache: bool = False,
     ) -> list[FrozenTrial]:
         wanted = None if states is None else tuple(states)
-        asks_complete = wanted is None or TrialState.COMPLETE in wanted
-        fetch = wanted if wanted is None or not asks_complete else (*wanted, TrialState.PRUNED)
+        if wanted is not None and TrialState.COMPLETE not in wanted:
+            return self._study._get_trials(deepcopy=deepcopy, states=wanted, use_cache=use_cache)
+        # A pruned trial without reports stays pruned, and is kept only when asked for.
+        asks_pruned = wanted is None or TrialState.PRUNED in wanted
+        fetch = wanted if asks_pruned else (*wanted, TrialState.PRUNED)  # type: ignore[misc]
         trials = self._study._get_trials(deepcopy=deepcopy, states=fetch, use_cache=use_cache)
-        if not asks_complete:
-            return trials
         direction = self._study.direction
-        out = []
-        for t in trials:
-            if t.state == TrialState.PRUNED:
-                if t.intermediate_values:
-                    out.append(pruned_as_complete(t, direction))
-                elif wanted is None:
-                    out.append(t)
-            else:
-                out.append(t)
-        return out
+        return [
+            pruned_as_complete(t, direction)
+            if t.state == TrialState.PRUNED and t.intermediate_values
+            else t
+            for t in trials
+            if t.state != TrialState.PRUNED or t.intermediate_values or asks_pruned
+        ]
 
 
 class PrunedAwareGPSampler(optuna.samplers.GPSampler):
