@@ -10,7 +10,13 @@ apart by the class's ``kind`` ("factors" or "items"), never by name.
 from __future__ import annotations
 
 from tuner.errors import ConfigError
-from tuner.objectives._base import ATTR_REPORT_SE, DEFAULT_PATIENCE, METRIC, Objective
+from tuner.objectives._base import (
+    ATTR_PROBE,
+    ATTR_REPORT_SE,
+    DEFAULT_PATIENCE,
+    METRIC,
+    Objective,
+)
 from tuner.objectives._neighbors import NeighborObjective
 from tuner.objectives.als import ALSObjective
 from tuner.objectives.cosine import CosineObjective
@@ -36,6 +42,7 @@ def get_objective(model: str) -> type[Objective]:
 
 
 __all__ = [
+    "ATTR_PROBE",
     "ATTR_REPORT_SE",
     "DEFAULT_PATIENCE",
     "METRIC",

@@ -26,6 +26,9 @@ DEFAULT_PATIENCE = 1
 #: The trial attribute holding the standard error of the value last reported (the best
 #: iteration's so far); the noise-aware pruner weighs reported values by it.
 ATTR_REPORT_SE = "report_mrr_se"
+#: The trial attribute of a probe the study enqueued to try a wider range
+#: (:mod:`tuner.study.growth`): ``{parameter: value}``. A probe is never pruned.
+ATTR_PROBE = "probe"
 
 
 class Space(Protocol):
@@ -151,6 +154,7 @@ class Objective(abc.ABC):
         model = self.build(params)
         total = int(getattr(model, "iterations", params.get("iterations", 0)))
         patience = self.patience
+        prunable = not trial.user_attrs.get(ATTR_PROBE)
         eval_seconds = 0.0
         best = _Best()
         state: dict[str, Any] = {"iteration": 0, "stopped_early": False}
@@ -172,7 +176,7 @@ class Objective(abc.ABC):
                 warnings.filterwarnings("ignore", message="The reported value is ignored")
                 trial.report(best.value, step=iteration)
             # Pruning at the last iteration saves nothing and throws away a finished fit.
-            if iteration < total and trial.should_prune():
+            if prunable and iteration < total and trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after iteration {iteration} of {total}")
             if (
                 patience is not None

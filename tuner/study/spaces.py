@@ -44,7 +44,7 @@ SPACES_DIR = Path(__file__).resolve().parents[2] / "search_spaces"
 
 _PARAM_TYPES = ("int", "float", "categorical")
 _TOP_KEYS = {"model", "description", "params", "fixed"}
-_NUMERIC_KEYS = {"type", "low", "high", "log", "step"}
+_NUMERIC_KEYS = {"type", "low", "high", "log", "step", "start_high"}
 _CATEGORICAL_KEYS = {"type", "choices"}
 
 
@@ -59,6 +59,8 @@ class Param:
         log: sample on a log scale (numeric types; requires low > 0).
         step: grid step (numeric types, not with log).
         choices: the categorical values.
+        start_high: numeric types: sample in ``[low, start_high]`` first and widen towards
+            ``high`` while the best trials sit at the top (:mod:`tuner.study.growth`).
     """
 
     name: str
@@ -68,19 +70,19 @@ class Param:
     log: bool = False
     step: float | None = None
     choices: tuple[Any, ...] = ()
+    start_high: float | None = None
 
-    def suggest(self, trial: optuna.trial.BaseTrial) -> Any:
-        """Ask ``trial`` for this parameter's value."""
+    def suggest(self, trial: optuna.trial.BaseTrial, high: float | None = None) -> Any:
+        """Ask ``trial`` for this parameter's value, up to ``high`` (default: the range's)."""
         if self.type == "categorical":
             return trial.suggest_categorical(self.name, list(self.choices))
         assert self.low is not None and self.high is not None
+        top = self.high if high is None else high
         if self.type == "int":
             step = int(self.step) if self.step is not None else 1
-            return trial.suggest_int(
-                self.name, int(self.low), int(self.high), step=step, log=self.log
-            )
+            return trial.suggest_int(self.name, int(self.low), int(top), step=step, log=self.log)
         return trial.suggest_float(
-            self.name, float(self.low), float(self.high), step=self.step, log=self.log
+            self.name, float(self.low), float(top), step=self.step, log=self.log
         )
 
 
@@ -103,10 +105,17 @@ class SearchSpace:
     source: str = ""
 
     def suggest(self, trial: optuna.trial.BaseTrial) -> dict[str, Any]:
-        """Suggest every parameter; returns fixed kwargs merged with the suggested ones."""
+        """Suggest every parameter; returns fixed kwargs merged with the suggested ones.
+
+        A parameter with ``start_high`` is suggested within the range the study has opened so
+        far (:func:`tuner.study.growth.current_highs`).
+        """
+        from tuner.study.growth import current_highs
+
+        highs = current_highs(self, trial)
         values = dict(self.fixed)
         for param in self.params:
-            values[param.name] = param.suggest(trial)
+            values[param.name] = param.suggest(trial, highs.get(param.name))
         return values
 
     def canonical(self) -> str:
@@ -260,7 +269,19 @@ def _parse_param(name: str, spec: Any, source: str) -> Param:
             raise ConfigError(f"{where} sets both 'step' and log = true; keep one.")
         if not isinstance(step, int | float) or isinstance(step, bool) or step <= 0:
             raise ConfigError(f"{where}: 'step' must be > 0. Got {step!r} instead.")
-    return Param(name=name, type=kind, low=low, high=high, log=log, step=step)
+    start = spec.get("start_high")
+    if start is not None:
+        number = isinstance(start, int | float) and not isinstance(start, bool)
+        if not number or not low < start <= high:
+            raise ConfigError(
+                f"{where}: 'start_high' must be a number above 'low' and at most 'high' "
+                f"({low!r} < start_high <= {high!r}). Got {start!r} instead."
+            )
+        if kind == "int" and not float(start).is_integer():
+            raise ConfigError(f"{where}: 'start_high' must be an integer. Got {start!r}.")
+        if step is not None:
+            raise ConfigError(f"{where} sets both 'step' and 'start_high'; keep one.")
+    return Param(name=name, type=kind, low=low, high=high, log=log, step=step, start_high=start)
 
 
 def load_enqueue(path: str | Path) -> list[dict[str, Any]]:

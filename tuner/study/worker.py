@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 from tuner.errors import ConfigError, SolverError, StorageError
 from tuner.objectives import DEFAULT_PATIENCE, METRIC, get_objective
 from tuner.study.factories import DEFAULT_SAMPLER, make_pruner, make_sampler
+from tuner.study.growth import GrowRanges
 from tuner.study.spaces import SearchSpace, load_space, parse_space
 from tuner.study.storage import DEFAULT_HEARTBEAT, describe, open_storage
 
@@ -490,7 +491,12 @@ def run_worker(
             trial.set_user_attr("fail_reason", "interrupted (Ctrl-C / SIGINT)")
             raise
 
-    callbacks = [on_trial_end] if on_trial_end is not None else []
+    def room(study: optuna.Study) -> int:
+        return budget - trial_counts(study).claimed
+
+    callbacks: list[Any] = [GrowRanges(space, room)]
+    if on_trial_end is not None:
+        callbacks.append(on_trial_end)
     heartbeats = heartbeat is not None and not storage.startswith("journal://")
     poll = max(1.0, min(5.0, (heartbeat or 2) / 2))
     grace = 2.0 * float(heartbeat or 0)
