@@ -9,19 +9,22 @@ level by level (128, 256, 512, 1024) while each step improves, and stays small o
 larger models do not score better. A probe is not pruned (:data:`ATTR_PROBE`): it is one
 deliberate comparison, and a one-iteration score would not be a fair one.
 
-Everything is read from the study's trials (what they sampled, which trial is best, which
-probes exist), so any number of workers on one storage agree without extra state; two workers
-finishing at once may enqueue the same probe twice, which costs one trial.
+Every trial's distribution is the parameter's full range, so importances, plots and the
+dashboard see one search space; the open range is a trial attribute (:data:`ATTR_RANGE`)
+that the worker's sampler (:class:`tuner.study.samplers.RangeLimitedSampler`) keeps to.
+Everything is read from the study's trials (the ranges they recorded, which trial is best,
+which probes exist), so any number of
+workers on one storage agree without extra state; two workers finishing at once may enqueue
+the same probe twice, which costs one trial.
 
 Factors are the parameter this is for: a trial's cost grows with their square while the best
 ``lambda`` and ``alpha`` move little as they double (Rendle et al., "Revisiting the Performance
 of iALS on Item Recommendation Benchmarks", tune in the same parametrisation across
 dimensions), so the cheap trials find those and the probes carry them up.
 
-TPE (the default sampler) samples each parameter on its own and takes a range that changes.
-Samplers that model parameters jointly (``tpe-multivariate``, ``gp``, ``cmaes``) would leave a
-parameter whose range changed to their random fallback, so under them a growing parameter
-spans its full range from the first trial.
+Ranges grow under TPE (both variants) and random search, which take a search space whose
+bounds move. The Gaussian process and CMA-ES keep a model of the whole space, so under them a
+growing parameter spans its full range from the first trial, and no probes are enqueued.
 """
 
 from __future__ import annotations
@@ -37,10 +40,12 @@ if TYPE_CHECKING:
 
     from tuner.study.spaces import Param, SearchSpace
 
+#: The trial attribute holding the open range of each growing parameter: ``{name: high}``.
+ATTR_RANGE = "open_high"
 #: The trial attribute of a probe naming the trial whose parameters it carries up.
 ATTR_PROBE_OF = "probe_of"
 #: The samplers (``--sampler``) under which ranges grow; the others search the full range.
-GROWING_SAMPLERS = ("tpe", "random")
+GROWING_SAMPLERS = ("tpe", "tpe-multivariate", "random")
 #: A best value at or above ``open high / TOP`` (the range's top half-octave) calls a probe.
 TOP = math.sqrt(2.0)
 
@@ -75,9 +80,9 @@ def open_high(
     hold the best trial's value."""
     high = float(param.start_high)  # type: ignore[arg-type]
     for t in trials:
-        dist = t.distributions.get(param.name)
-        if dist is not None and param.name not in _fixed(t):
-            high = max(high, float(dist.high))  # type: ignore[attr-defined]
+        used = (t.user_attrs.get(ATTR_RANGE) or {}).get(param.name)
+        if used is not None and param.name not in _fixed(t):
+            high = max(high, float(used))
     if best is not None and param.name in best.params:
         high = max(high, level_of(param, float(best.params[param.name])))
     return high
@@ -98,32 +103,22 @@ def _best(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
         return None
 
 
-def current_highs(space: SearchSpace, trial: Any) -> dict[str, float]:
-    """The high each growing parameter of ``space`` takes in ``trial``.
-
-    A trial outside a study (``optuna.trial.FixedTrial``) or in a study whose sampler models
-    parameters jointly (:func:`grows`) gets each parameter's full range; an
-    enqueued value above the open range (a probe, a known configuration) widens the trial's
-    own range to hold it.
-    """
+def open_highs(space: SearchSpace, study: optuna.Study) -> dict[str, float]:
+    """The high each growing parameter of ``space`` takes in ``study`` now; empty for a space
+    without ``start_high`` and for a study whose sampler does not grow ranges (:func:`grows`)."""
     growing = [p for p in space.params if p.start_high is not None]
-    if not growing:
+    if not growing or not grows(study):
         return {}
-    study = getattr(trial, "study", None)
-    if study is None or not grows(study):
-        return {p.name: float(p.high) for p in growing}  # type: ignore[arg-type]
     trials = study.get_trials(deepcopy=False)
     best = _best(study)
-    number = getattr(trial, "number", None)
-    mine = [t for t in trials if t.number == number]
-    fixed = _fixed(mine[0]) if mine else {}
-    highs = {}
-    for p in growing:
-        high = open_high(p, trials, best)
-        if p.name in fixed:
-            high = max(high, level_of(p, float(fixed[p.name])))
-        highs[p.name] = high
-    return highs
+    return {p.name: open_high(p, trials, best) for p in growing}
+
+
+def current_highs(space: SearchSpace, trial: Any) -> dict[str, float]:
+    """:func:`open_highs` of ``trial``'s study (empty outside a study, for
+    ``optuna.trial.FixedTrial``)."""
+    study = getattr(trial, "study", None)
+    return {} if study is None else open_highs(space, study)
 
 
 def probes_due(

@@ -7,6 +7,9 @@ study. :class:`PrunedAwareGPSampler` gives it every pruned trial as well, at the
 trial reported before it was stopped. That value understates what the configuration would have
 reached, by about as much as the pruner judged it behind the others: the process learns "this
 region was pruned early", as TPE's ranking of pruned trials by their last step does.
+
+:class:`RangeLimitedSampler` wraps the sampler of every worker: it samples a parameter whose
+range grows (:mod:`tuner.study.growth`) within the part the study has opened.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from optuna.trial import FrozenTrial, TrialState
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
     from optuna.study import Study
+
+    from tuner.study.spaces import SearchSpace
 
 
 def pruned_as_complete(trial: FrozenTrial, direction: optuna.study.StudyDirection) -> FrozenTrial:
@@ -91,4 +96,72 @@ class PrunedAwareGPSampler(optuna.samplers.GPSampler):
         )
 
 
-__all__: Sequence[str] = ("PrunedAwareGPSampler", "pruned_as_complete")
+class RangeLimitedSampler(optuna.samplers.BaseSampler):
+    """``base``, sampling each growing parameter of ``space`` (:mod:`tuner.study.growth`)
+    within the range the study has opened so far; the trial hooks and seeding are ``base``'s.
+
+    The bounds are narrowed in what ``base`` is asked to sample from, relative (multivariate
+    TPE samples all parameters when a trial is created) and independent alike. The trial's
+    distribution stays the parameter's full range, so every trial of a study has the same
+    search space (importances and the dashboard's plots need that).
+    """
+
+    def __init__(self, base: optuna.samplers.BaseSampler, space: SearchSpace) -> None:
+        self.base = base
+        self.space = space
+        self._growing = {p.name for p in space.params if p.start_high is not None}
+
+    def _narrowed(
+        self, study: Study, space: dict[str, BaseDistribution]
+    ) -> dict[str, BaseDistribution]:
+        if not self._growing.intersection(space):
+            return space
+        from tuner.study.growth import open_highs
+
+        highs = open_highs(self.space, study)
+        out = dict(space)
+        for name, high in highs.items():
+            dist: Any = out.get(name)
+            if dist is not None and high < dist.high:
+                dist = copy.copy(dist)
+                dist.high = type(dist.high)(high)
+                out[name] = dist
+        return out
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        return self.base.infer_relative_search_space(study, trial)
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        return self.base.sample_relative(study, trial, self._narrowed(study, search_space))
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        dist = self._narrowed(study, {param_name: param_distribution})[param_name]
+        return self.base.sample_independent(study, trial, param_name, dist)
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        self.base.before_trial(study, trial)
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        self.base.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self.base.reseed_rng()
+
+
+__all__: Sequence[str] = ("PrunedAwareGPSampler", "RangeLimitedSampler", "pruned_as_complete")

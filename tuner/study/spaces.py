@@ -72,17 +72,18 @@ class Param:
     choices: tuple[Any, ...] = ()
     start_high: float | None = None
 
-    def suggest(self, trial: optuna.trial.BaseTrial, high: float | None = None) -> Any:
-        """Ask ``trial`` for this parameter's value, up to ``high`` (default: the range's)."""
+    def suggest(self, trial: optuna.trial.BaseTrial) -> Any:
+        """Ask ``trial`` for this parameter's value."""
         if self.type == "categorical":
             return trial.suggest_categorical(self.name, list(self.choices))
         assert self.low is not None and self.high is not None
-        top = self.high if high is None else high
         if self.type == "int":
             step = int(self.step) if self.step is not None else 1
-            return trial.suggest_int(self.name, int(self.low), int(top), step=step, log=self.log)
+            return trial.suggest_int(
+                self.name, int(self.low), int(self.high), step=step, log=self.log
+            )
         return trial.suggest_float(
-            self.name, float(self.low), float(top), step=self.step, log=self.log
+            self.name, float(self.low), float(self.high), step=self.step, log=self.log
         )
 
 
@@ -107,15 +108,17 @@ class SearchSpace:
     def suggest(self, trial: optuna.trial.BaseTrial) -> dict[str, Any]:
         """Suggest every parameter; returns fixed kwargs merged with the suggested ones.
 
-        A parameter with ``start_high`` is suggested within the range the study has opened so
-        far (:func:`tuner.study.growth.current_highs`).
+        A parameter with ``start_high`` has the range the study has opened so far recorded in
+        the trial (:mod:`tuner.study.growth`); the worker's sampler samples within it.
         """
-        from tuner.study.growth import current_highs
+        from tuner.study.growth import ATTR_RANGE, current_highs
 
         highs = current_highs(self, trial)
+        if highs:
+            trial.set_user_attr(ATTR_RANGE, highs)
         values = dict(self.fixed)
         for param in self.params:
-            values[param.name] = param.suggest(trial, highs.get(param.name))
+            values[param.name] = param.suggest(trial)
         return values
 
     def canonical(self) -> str:

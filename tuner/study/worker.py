@@ -418,6 +418,7 @@ def run_worker(
 
     from tuner._compat import optuna_optimize_logger
     from tuner.data import load_prepared
+    from tuner.study.samplers import RangeLimitedSampler
 
     # the logger that reports failed trials (adding the same filter twice is a no-op)
     optimize_logger = optuna_optimize_logger()
@@ -458,7 +459,9 @@ def run_worker(
         storage,
         study_name,
         heartbeat=heartbeat,
-        sampler=make_sampler(attrs.get(ATTR_SAMPLER, DEFAULT_SAMPLER), seed=seed),
+        sampler=RangeLimitedSampler(
+            make_sampler(attrs.get(ATTR_SAMPLER, DEFAULT_SAMPLER), seed=seed), space
+        ),
         pruner=make_pruner(attrs[ATTR_PRUNER]),
     )
     # Every worker scores the same validation subsample, so rungs compare like with like.
