@@ -63,6 +63,22 @@ def test_each_installed_sampler_repeats_itself_with_its_seed(name: str) -> None:
     assert suggestions(3) != suggestions(4)
 
 
+def test_tpe_models_the_parameters_jointly_whatever_optunas_default() -> None:
+    """``tpe`` is multivariate: on a space without conditional parameters it samples what the
+    grouped ``tpe-multivariate`` samples, and not what Optuna's independent TPE samples."""
+
+    def points(sampler: optuna.samplers.BaseSampler) -> list[tuple[float, float]]:
+        study = optuna.create_study(sampler=sampler)
+        study.optimize(
+            lambda t: (t.suggest_float("x", 0, 1) - t.suggest_float("y", 0, 1)) ** 2, n_trials=20
+        )
+        return [(t.params["x"], t.params["y"]) for t in study.trials]
+
+    tpe = points(make_sampler("tpe", seed=1))
+    assert tpe == points(make_sampler("tpe-multivariate", seed=1))
+    assert tpe != points(optuna.samplers.TPESampler(seed=1, multivariate=False))
+
+
 def test_a_sampler_whose_package_is_missing_says_how_to_install_it() -> None:
     missing = [s for s in ("gp", "cmaes") if not _available(s)]
     for name in missing:

@@ -1,4 +1,4 @@
-"""Growing ranges: the factor range opens level by level while larger values win, and no further."""
+"""Growing ranges: the factor range opens level by level while larger values win, no further."""
 
 from __future__ import annotations
 

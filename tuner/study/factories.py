@@ -18,8 +18,10 @@ PRUNERS = ("sha", "noise", "hyperband", "median", "none")
 #: before the "noise" pruner stops it.
 NOISE_Z = 2.0
 
-#: Sampler names for ``--sampler``: independent TPE, multivariate TPE (with ``group``, so
-#: conditional parameters get their own joint model), Optuna's Gaussian-process sampler
+#: Sampler names for ``--sampler``: multivariate TPE (one joint model of the parameters,
+#: Optuna 5's default for one objective, set explicitly so that Optuna 4 samples the same way),
+#: the same with ``group`` (conditional parameters get their own joint model; on a space
+#: without them it samples as ``tpe`` does), Optuna's Gaussian-process sampler
 #: fitted to pruned trials too (:class:`tuner.study.samplers.PrunedAwareGPSampler`; needs
 #: PyTorch), CMA-ES (needs the ``cmaes`` package) and random search.
 SAMPLERS = ("tpe", "tpe-multivariate", "gp", "cmaes", "random")
@@ -124,7 +126,7 @@ def make_sampler(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if name == "tpe":
-            return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
+            return optuna.samplers.TPESampler(seed=seed, constant_liar=True, multivariate=True)
         if name == "tpe-multivariate":
             return optuna.samplers.TPESampler(
                 seed=seed, constant_liar=True, multivariate=True, group=True
