@@ -26,8 +26,8 @@ DEFAULT_PATIENCE = 1
 #: The trial attribute holding the standard error of the value last reported (the best
 #: iteration's so far); the noise-aware pruner weighs reported values by it.
 ATTR_REPORT_SE = "report_mrr_se"
-#: The trial attribute of a probe the study enqueued to try a wider range
-#: (:mod:`tuner.study.growth`): ``{parameter: value}``. A probe is never pruned.
+#: The trial attribute of a probe, a copy of a trial with one parameter doubled that the study
+#: enqueued (:mod:`tuner.study.probes`): ``{parameter: value}``. A probe is never pruned.
 ATTR_PROBE = "probe"
 
 

@@ -9,7 +9,7 @@ reached, by about as much as the pruner judged it behind the others: the process
 region was pruned early", as TPE's ranking of pruned trials by their last step does.
 
 :class:`RangeLimitedSampler` wraps the sampler of every worker: it samples a parameter whose
-range grows (:mod:`tuner.study.growth`) within the part the study has opened.
+range goes beyond what is sampled (:mod:`tuner.study.probes`) below its ``sample_high``.
 """
 
 from __future__ import annotations
@@ -97,8 +97,8 @@ class PrunedAwareGPSampler(optuna.samplers.GPSampler):
 
 
 class RangeLimitedSampler(optuna.samplers.BaseSampler):
-    """``base``, sampling each growing parameter of ``space`` (:mod:`tuner.study.growth`)
-    within the range the study has opened so far; the trial hooks and seeding are ``base``'s.
+    """``base``, sampling each parameter of ``space`` that has a ``sample_high`` below it
+    (:mod:`tuner.study.probes`); the trial hooks and seeding are ``base``'s.
 
     The bounds are narrowed in what ``base`` is asked to sample from, relative (multivariate
     TPE samples all parameters when a trial is created) and independent alike. The trial's
@@ -109,16 +109,16 @@ class RangeLimitedSampler(optuna.samplers.BaseSampler):
     def __init__(self, base: optuna.samplers.BaseSampler, space: SearchSpace) -> None:
         self.base = base
         self.space = space
-        self._growing = {p.name for p in space.params if p.start_high is not None}
+        self._narrow = {p.name for p in space.params if p.sample_high is not None}
 
     def _narrowed(
         self, study: Study, space: dict[str, BaseDistribution]
     ) -> dict[str, BaseDistribution]:
-        if not self._growing.intersection(space):
+        if not self._narrow.intersection(space):
             return space
-        from tuner.study.growth import open_highs
+        from tuner.study.probes import sample_highs
 
-        highs = open_highs(self.space, study)
+        highs = sample_highs(self.space, study)
         out = dict(space)
         for name, high in highs.items():
             dist: Any = out.get(name)

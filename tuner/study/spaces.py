@@ -44,7 +44,7 @@ SPACES_DIR = Path(__file__).resolve().parents[2] / "search_spaces"
 
 _PARAM_TYPES = ("int", "float", "categorical")
 _TOP_KEYS = {"model", "description", "params", "fixed"}
-_NUMERIC_KEYS = {"type", "low", "high", "log", "step", "start_high"}
+_NUMERIC_KEYS = {"type", "low", "high", "log", "step", "sample_high"}
 _CATEGORICAL_KEYS = {"type", "choices"}
 
 
@@ -59,8 +59,8 @@ class Param:
         log: sample on a log scale (numeric types; requires low > 0).
         step: grid step (numeric types, not with log).
         choices: the categorical values.
-        start_high: numeric types: sample in ``[low, start_high]`` first and widen towards
-            ``high`` while the best trials sit at the top (:mod:`tuner.study.growth`).
+        sample_high: numeric types: sample in ``[low, sample_high]`` only and reach up to
+            ``high`` by probes of the best configurations (:mod:`tuner.study.probes`).
     """
 
     name: str
@@ -70,7 +70,7 @@ class Param:
     log: bool = False
     step: float | None = None
     choices: tuple[Any, ...] = ()
-    start_high: float | None = None
+    sample_high: float | None = None
 
     def suggest(self, trial: optuna.trial.BaseTrial) -> Any:
         """Ask ``trial`` for this parameter's value."""
@@ -106,16 +106,7 @@ class SearchSpace:
     source: str = ""
 
     def suggest(self, trial: optuna.trial.BaseTrial) -> dict[str, Any]:
-        """Suggest every parameter; returns fixed kwargs merged with the suggested ones.
-
-        A parameter with ``start_high`` has the range the study has opened so far recorded in
-        the trial (:mod:`tuner.study.growth`); the worker's sampler samples within it.
-        """
-        from tuner.study.growth import ATTR_RANGE, current_highs
-
-        highs = current_highs(self, trial)
-        if highs:
-            trial.set_user_attr(ATTR_RANGE, highs)
+        """Suggest every parameter; returns fixed kwargs merged with the suggested ones."""
         values = dict(self.fixed)
         for param in self.params:
             values[param.name] = param.suggest(trial)
@@ -272,19 +263,21 @@ def _parse_param(name: str, spec: Any, source: str) -> Param:
             raise ConfigError(f"{where} sets both 'step' and log = true; keep one.")
         if not isinstance(step, int | float) or isinstance(step, bool) or step <= 0:
             raise ConfigError(f"{where}: 'step' must be > 0. Got {step!r} instead.")
-    start = spec.get("start_high")
-    if start is not None:
-        number = isinstance(start, int | float) and not isinstance(start, bool)
-        if not number or not low < start <= high:
+    sample_high = spec.get("sample_high")
+    if sample_high is not None:
+        number = isinstance(sample_high, int | float) and not isinstance(sample_high, bool)
+        if not number or not low < sample_high <= high:
             raise ConfigError(
-                f"{where}: 'start_high' must be a number above 'low' and at most 'high' "
-                f"({low!r} < start_high <= {high!r}). Got {start!r} instead."
+                f"{where}: 'sample_high' must be a number above 'low' and at most 'high' "
+                f"({low!r} < sample_high <= {high!r}). Got {sample_high!r} instead."
             )
-        if kind == "int" and not float(start).is_integer():
-            raise ConfigError(f"{where}: 'start_high' must be an integer. Got {start!r}.")
+        if kind == "int" and not float(sample_high).is_integer():
+            raise ConfigError(f"{where}: 'sample_high' must be an integer. Got {sample_high!r}.")
         if step is not None:
-            raise ConfigError(f"{where} sets both 'step' and 'start_high'; keep one.")
-    return Param(name=name, type=kind, low=low, high=high, log=log, step=step, start_high=start)
+            raise ConfigError(f"{where} sets both 'step' and 'sample_high'; keep one.")
+    return Param(
+        name=name, type=kind, low=low, high=high, log=log, step=step, sample_high=sample_high
+    )
 
 
 def load_enqueue(path: str | Path) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 from tuner.errors import ConfigError, SolverError, StorageError
 from tuner.objectives import DEFAULT_PATIENCE, METRIC, get_objective
 from tuner.study.factories import DEFAULT_SAMPLER, make_pruner, make_sampler
-from tuner.study.growth import GrowRanges
+from tuner.study.probes import EnqueueProbes
 from tuner.study.spaces import SearchSpace, load_space, parse_space
 from tuner.study.storage import DEFAULT_HEARTBEAT, describe, open_storage
 
@@ -497,7 +497,7 @@ def run_worker(
     def room(study: optuna.Study) -> int:
         return budget - trial_counts(study).claimed
 
-    callbacks: list[Any] = [GrowRanges(space, room)]
+    callbacks: list[Any] = [EnqueueProbes(space, room)]
     if on_trial_end is not None:
         callbacks.append(on_trial_end)
     heartbeats = heartbeat is not None and not storage.startswith("journal://")
