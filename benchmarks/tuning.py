@@ -598,7 +598,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--min-resource", type=int, help="passed to run_study")
     p.add_argument("--reduction-factor", type=int, help="passed to run_study")
     p.add_argument("--sampler", help="passed to run_study (needs a tuner with sampler=)")
-    p.add_argument("--patience", type=int, help="passed to run_study")
+    p.add_argument("--patience", type=int, help="passed to run_study (0: every iteration)")
     p.add_argument("--json", type=Path, help="write every figure here")
     p.add_argument("--html", type=Path, help="write the best-value-over-time plot here")
     args = p.parse_args(argv)
@@ -623,6 +623,8 @@ def _study_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     for flag in ("pruner", "min_resource", "reduction_factor", "sampler", "patience"):
         if getattr(args, flag) is not None:
             kw[flag] = getattr(args, flag)
+    if kw.get("patience") == 0:  # as `tuner study --patience 0`: run every iteration
+        kw["patience"] = None
     return kw
 
 
