@@ -63,7 +63,9 @@ import scipy.sparse as sp
 from tuner.data import DataWarning, PreparedData, load_prepared, prepare
 from tuner.errors import TunerError
 from tuner.metrics import evaluate
+from tuner.objectives import ATTR_PROBE
 from tuner.study import export_study, run_study, trial_counts
+from tuner.study.probes import ATTR_PROBE_OF
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SPACE = REPO / "search_spaces" / "ials-wide.toml"
@@ -130,6 +132,9 @@ class SideResult:
     best_params: dict[str, Any]
     refit_seconds: float | None
     curve: list[tuple[float, float]]
+    #: tuner's probes (``tuner.study.probes``), in trial order: the value probed, the trial
+    #: doubled, the trial's value (None unless complete) and seconds.
+    probes: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -325,7 +330,28 @@ def run_tuner(
         best_params=dict(best.get("params", {})),
         refit_seconds=best.get("refit_seconds"),
         curve=_best_curve(study.trials, started),
+        probes=_probes(study.trials),
     )
+
+
+def _probes(trials: list[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
+    """What the study's probes cost and scored (:attr:`SideResult.probes`)."""
+    out = []
+    for t in trials:
+        if not t.user_attrs.get(ATTR_PROBE):
+            continue
+        took = None
+        if t.datetime_start is not None and t.datetime_complete is not None:
+            took = (t.datetime_complete - t.datetime_start).total_seconds()
+        out.append(
+            {
+                "probe": t.user_attrs[ATTR_PROBE],
+                "probe_of": t.user_attrs.get(ATTR_PROBE_OF),
+                "value": t.value,
+                "seconds": took,
+            }
+        )
+    return out
 
 
 def warm_up(workdir: Path, model: str, threads: int, study_kwargs: dict[str, Any]) -> float:
@@ -522,8 +548,12 @@ def _seed_line(r: SeedResult) -> str:
         ("tuner same trials", r.same_trials),
         ("same time", r.same_time),
     ):
+        probes = ""
+        if run.probes:
+            took = sum(p["seconds"] or 0.0 for p in run.probes)
+            probes = f", {len(run.probes)} probes {took:.1f} s"
         sides.append(
-            f"{label} {run.seconds:.1f} s ({run.n_finished} trials) val "
+            f"{label} {run.seconds:.1f} s ({run.n_finished} trials{probes}) val "
             f"{_fmt(run.best_val_mrr, None, 4)} test {_fmt(run.test_mrr, None, 4)}"
         )
     return (

@@ -11,7 +11,7 @@ from optuna.trial import TrialState
 
 from tuner.errors import ConfigError
 from tuner.objectives import ATTR_PROBE, OBJECTIVES, IALSObjective
-from tuner.study.probes import ATTR_PROBE_OF, EnqueueProbes
+from tuner.study.probes import ATTR_PROBE_OF, EnqueueProbes, probes_due
 from tuner.study.samplers import RangeLimitedSampler
 from tuner.study.spaces import SPACES_DIR, load_space, parse_space
 
@@ -85,6 +85,35 @@ def test_a_doubling_that_loses_ends_the_climb() -> None:
     assert probes and {t.params["factors"] for t in probes} == {16}
     assert all(t.value < study.best_value for t in probes)
     assert max(t.params["factors"] for t in _sampled(study)) <= 8
+
+
+def _trial(
+    number: int, factors: int, value: float, se: float, **attrs: object
+) -> optuna.trial.FrozenTrial:
+    trial = optuna.trial.create_trial(
+        params={"factors": factors, "regularization": 1.0},
+        distributions={
+            "factors": optuna.distributions.IntDistribution(2, 64, log=True),
+            "regularization": optuna.distributions.FloatDistribution(0.1, 10.0, log=True),
+        },
+        value=value,
+        user_attrs={"val_mrr_se": se, **attrs},
+    )
+    trial.number = number
+    return trial
+
+
+def test_a_new_best_within_noise_of_a_doubled_one_is_not_doubled_again() -> None:
+    space = parse_space(LADDER)
+    start = [_trial(0, 4, 0.10, 0.01), _trial(1, 8, 0.20, 0.01)]
+    ((_, _, origin),) = probes_due(space, start)
+    assert origin == 1
+    probe = _trial(2, 16, 0.19, 0.01, probe={"factors": 16}, probe_of=1)
+    within = _trial(3, 8, 0.205, 0.01)  # a new best by less than its standard error
+    assert probes_due(space, [*start, probe, within]) == []
+    beyond = _trial(3, 8, 0.215, 0.01)  # better by more than its standard error
+    ((params, probed, origin),) = probes_due(space, [*start, probe, beyond])
+    assert (params["factors"], probed, origin) == (16, {"factors": 16}, beyond.number)
 
 
 def test_no_probe_is_enqueued_beyond_the_budget() -> None:

@@ -11,6 +11,11 @@ judge them fairly). Two kinds of trial get a probe, once each:
 - a probe that scored better than the trial it doubled and than every other probe of the
   same value: the next probe doubles it again, until ``high``.
 
+Once a trial of one level (the sampled trials, or the probes of one value) has been doubled,
+another of that level is doubled only when its value beats every doubled one's by more than
+its standard error (``val_mrr_se``): a new best within noise of a configuration already
+carried up would repeat that test at several times the cost of a sampled trial.
+
 So the sampler spends its trials where they are cheap, and the factors climb 256, 512, 1024
 only while each step beats the one below, with the best configuration of each step. This is
 how the dimension is handled in Rendle et al., "Revisiting the Performance of iALS on Item
@@ -97,21 +102,27 @@ def probes_due(
         if sampled:
             best = max(sampled, key=lambda t: value[t.number])
             if float(best.params.get(p.name, -math.inf)) >= p.sample_high / TOP:
-                steps.append((best, doubled(p, p.sample_high)))
+                steps.append((best, doubled(p, p.sample_high), sampled))
         probes = [t for t in complete if p.name in (t.user_attrs.get(ATTR_PROBE) or {})]
         for t in probes:
             parent = t.user_attrs.get(ATTR_PROBE_OF, -1)
             level = t.params[p.name]
-            best_of_level = max(value[u.number] for u in probes if u.params[p.name] == level)
+            same_level = [u for u in probes if u.params[p.name] == level]
             if (
                 parent in value
                 and value[t.number] > value[parent]
-                and value[t.number] >= best_of_level
+                and value[t.number] >= max(value[u.number] for u in same_level)
                 and float(level) < p.high
             ):
-                steps.append((t, doubled(p, level)))
-        for origin, probed in steps:
+                steps.append((t, doubled(p, level), same_level))
+        for origin, probed, level_trials in steps:
             if (origin.number, p.name) in done:
+                continue
+            # Once a configuration of this level went up, another goes only when it is
+            # better by more than its standard error: one within noise would repeat the test.
+            carried = [value[u.number] for u in level_trials if (u.number, p.name) in done]
+            margin = float(origin.user_attrs.get("val_mrr_se") or 0.0)
+            if carried and value[origin.number] <= max(carried) + margin:
                 continue
             done.add((origin.number, p.name))
             params = dict(origin.params)
