@@ -183,3 +183,29 @@ def test_a_study_run_by_workers_probes_within_its_budget(
         assert t.params["factors"] == t.user_attrs[ATTR_PROBE]["factors"] > 4
     assert max(t.params["factors"] for t in _sampled(study)) <= 4
     assert len(study.trials) == 8
+
+
+def test_a_probe_enqueued_twice_runs_once_and_costs_one_trial(
+    prepared_small: Path, tmp_path: Path
+) -> None:
+    # two workers finishing at once may both enqueue the same probe; the later copy is not run
+    from tuner.study import run_study, trial_counts
+
+    path = tmp_path / "plain.toml"
+    path.write_text(LADDER.replace("sample_high = 8\n", ""), encoding="utf-8")
+    storage = f"sqlite:///{tmp_path / 'twins.db'}"
+    kw = {"data_dir": prepared_small, "model": "ials", "storage": storage, "space_path": path}
+    study = run_study(study_name="twins", n_trials=2, **kw)
+    parent = study.trials[0]
+    for _ in range(2):
+        study.enqueue_trial(
+            {**parent.params, "factors": 16},
+            user_attrs={ATTR_PROBE: {"factors": 16}, ATTR_PROBE_OF: parent.number},
+        )
+    study = run_study(study_name="twins", n_trials=5, **kw)
+    first, second = (t for t in study.trials if t.user_attrs.get(ATTR_PROBE))
+    assert first.state == TrialState.COMPLETE
+    assert second.state == TrialState.FAIL and second.user_attrs["surplus"]
+    assert f"trial {first.number}" in second.user_attrs["fail_reason"]
+    counts = trial_counts(study)
+    assert (counts.finished, counts.surplus) == (5, 1)  # the copy did not use the budget

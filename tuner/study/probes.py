@@ -27,10 +27,11 @@ Every trial's distribution is the parameter's full range (importances and the da
 plots need one search space); the worker's sampler (:class:`tuner.study.samplers.
 RangeLimitedSampler`) narrows what it samples from. All decisions are read from the study's
 trials (values, which trials are probes of which), so workers on one storage agree without
-further state; two workers finishing at the same moment may enqueue one probe twice, which
-costs a trial. Probes run under both TPE variants and random search; the Gaussian process and
-CMA-ES model the whole box, so under them the parameter is sampled over its full range and no
-probes are enqueued.
+further state; two workers finishing at the same moment may enqueue one probe twice, and
+the worker that starts the second copy fails it at once as surplus, outside the budget.
+Probes run under both TPE variants and random search; the Gaussian process and CMA-ES model
+the whole box, so under them the parameter is sampled over its full range and no probes are
+enqueued.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ The budget counts *finished* trials (COMPLETE + PRUNED + FAIL) over all workers.
 that the heartbeat retried is not counted (its WAITING copy is), nor one interrupted by Ctrl-C,
 nor a trial a worker started after the budget was already spent (the rare race of two workers
 starting the last trial at once: the loser is failed at once with ``surplus`` set and counts
-for nothing).
+for nothing), nor a probe that repeats one already in the study (two workers finishing at once
+may both enqueue it; :mod:`tuner.study.probes`), failed the same way.
 
 Ctrl-C (SIGINT) stops a trial's fitting at once, but waits while Optuna creates or closes a trial
 in the storage: interrupted there, a trial would stay RUNNING with no heartbeat, which Optuna
@@ -26,9 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from tuner.errors import ConfigError, SolverError, StorageError
-from tuner.objectives import DEFAULT_PATIENCE, METRIC, get_objective
+from tuner.objectives import ATTR_PROBE, DEFAULT_PATIENCE, METRIC, get_objective
 from tuner.study.factories import DEFAULT_SAMPLER, make_pruner, make_sampler
-from tuner.study.probes import EnqueueProbes
+from tuner.study.probes import ATTR_PROBE_OF, EnqueueProbes
 from tuner.study.spaces import SearchSpace, load_space, parse_space
 from tuner.study.storage import DEFAULT_HEARTBEAT, describe, open_storage
 
@@ -52,7 +53,22 @@ ATTR_PATIENCE = "patience"
 
 
 class _BudgetSpent(Exception):
-    """Raised inside a trial that started after the global budget was already spent."""
+    """Raised inside a trial that started after the global budget was already spent, or that
+    repeats a probe another trial runs."""
+
+
+def _earlier_twin(trial: optuna.trial.Trial, counted: list[Any]) -> int | None:
+    """The number of a counted trial before ``trial`` that is the same probe (same trial
+    doubled, same probed value), if any: two workers finishing at once may both enqueue it."""
+    probe = trial.user_attrs.get(ATTR_PROBE)
+    if not probe:
+        return None
+    key = (trial.user_attrs.get(ATTR_PROBE_OF), probe)
+    for t in counted:
+        same = (t.user_attrs.get(ATTR_PROBE_OF), t.user_attrs.get(ATTR_PROBE)) == key
+        if same and t.number < trial.number:
+            return int(t.number)
+    return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -485,6 +501,13 @@ def run_worker(
                 "fail_reason", f"not run: the budget of {budget} trials was already spent"
             )
             raise _BudgetSpent(f"budget of {budget} trials already spent")
+        twin = _earlier_twin(trial, counted)
+        if twin is not None:
+            trial.set_user_attr("surplus", True)
+            trial.set_user_attr(
+                "fail_reason", f"not run: trial {twin} is the same probe (enqueued by two workers)"
+            )
+            raise _BudgetSpent(f"trial {twin} is the same probe")
         try:
             with interrupts.allowed():
                 return objective(cast("optuna.trial.Trial", _StorageSafeTrial(trial, interrupts)))
