@@ -653,8 +653,6 @@ def _study_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     for flag in ("pruner", "min_resource", "reduction_factor", "sampler", "patience"):
         if getattr(args, flag) is not None:
             kw[flag] = getattr(args, flag)
-    if kw.get("patience") == 0:  # as `tuner study --patience 0`: run every iteration
-        kw["patience"] = None
     return kw
 
 

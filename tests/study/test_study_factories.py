@@ -119,3 +119,18 @@ def test_study_refuses_an_unknown_sampler_in_one_line(
     assert len(lines) == 1 and "invalid choice: 'bogus'" in lines[0]
     assert "tpe-multivariate" in lines[0]
     assert not db.exists()
+
+
+def test_patience_zero_runs_every_iteration_and_a_negative_one_is_refused(
+    prepared_small: Path, tmp_path: Path
+) -> None:
+    from tuner.study import run_study
+
+    kw = {"data_dir": prepared_small, "model": "als", "storage": f"sqlite:///{tmp_path / 's.db'}"}
+    with pytest.raises(ConfigError, match=r"--patience must be >= 0") as info:
+        run_study(study_name="neg", n_trials=1, patience=-1, **kw)
+    assert "\n" not in str(info.value)
+    study = run_study(study_name="zero", n_trials=1, patience=0, pruner="none", **kw)
+    (trial,) = study.trials
+    assert study.user_attrs["patience"] is None and not trial.user_attrs["stopped_early"]
+    assert trial.user_attrs["iterations_run"] == trial.params["iterations"]

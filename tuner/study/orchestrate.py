@@ -92,7 +92,7 @@ def run_study(
         sampler: one of :data:`tuner.study.factories.SAMPLERS`; stored in the study, so every
             worker that joins samples the same way.
         patience: a trial's fit stops after this many iterations without a new best
-            validation MRR@100 (None: runs every iteration); stored in the study.
+            validation MRR@100 (None or 0: runs every iteration); stored in the study.
         show_progress: a progress bar over the budget on stderr.
         timeout: seconds after which no worker starts a new trial (running ones finish).
 
@@ -132,7 +132,9 @@ def run_study(
         else:
             trials_to_enqueue, source = load_enqueue(enqueue), str(enqueue)
     sampler_name = check_sampler(sampler)
-    if patience is not None and (isinstance(patience, bool) or patience < 1):
+    if patience == 0 and not isinstance(patience, bool):  # as --patience 0
+        patience = None
+    if patience is not None and (isinstance(patience, bool) or patience < 0):
         raise ConfigError(
             f"--patience must be >= 0 (0 = run every iteration). Got {patience!r} instead."
         )
