@@ -336,22 +336,16 @@ def run_tuner(
 
 def _probes(trials: list[optuna.trial.FrozenTrial]) -> list[dict[str, Any]]:
     """What the study's probes cost and scored (:attr:`SideResult.probes`)."""
-    out = []
-    for t in trials:
-        if not t.user_attrs.get(ATTR_PROBE):
-            continue
-        took = None
-        if t.datetime_start is not None and t.datetime_complete is not None:
-            took = (t.datetime_complete - t.datetime_start).total_seconds()
-        out.append(
-            {
-                "probe": t.user_attrs[ATTR_PROBE],
-                "probe_of": t.user_attrs.get(ATTR_PROBE_OF),
-                "value": t.value,
-                "seconds": took,
-            }
-        )
-    return out
+    return [
+        {
+            "probe": t.user_attrs[ATTR_PROBE],
+            "probe_of": t.user_attrs.get(ATTR_PROBE_OF),
+            "value": t.value,
+            "seconds": t.duration.total_seconds() if t.duration is not None else None,
+        }
+        for t in trials
+        if t.user_attrs.get(ATTR_PROBE)
+    ]
 
 
 def warm_up(workdir: Path, model: str, threads: int, study_kwargs: dict[str, Any]) -> float:

@@ -132,12 +132,11 @@ def run_study(
         else:
             trials_to_enqueue, source = load_enqueue(enqueue), str(enqueue)
     sampler_name = check_sampler(sampler)
-    if patience == 0 and not isinstance(patience, bool):  # as --patience 0
-        patience = None
     if patience is not None and (isinstance(patience, bool) or patience < 0):
         raise ConfigError(
             f"--patience must be >= 0 (0 = run every iteration). Got {patience!r} instead."
         )
+    patience = patience or None  # 0, as --patience 0: run every iteration
     pcfg = pruner_config(
         pruner,
         min_resource=min_resource,

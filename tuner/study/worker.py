@@ -495,19 +495,16 @@ def run_worker(
     def guarded(trial: optuna.trial.Trial) -> float:
         counted, _ = _budget_trials(study.get_trials(deepcopy=False))
         ahead = sum(1 for t in counted if t.number < trial.number)
-        if ahead >= budget:
-            trial.set_user_attr("surplus", True)
-            trial.set_user_attr(
-                "fail_reason", f"not run: the budget of {budget} trials was already spent"
-            )
-            raise _BudgetSpent(f"budget of {budget} trials already spent")
         twin = _earlier_twin(trial, counted)
-        if twin is not None:
-            trial.set_user_attr("surplus", True)
-            trial.set_user_attr(
-                "fail_reason", f"not run: trial {twin} is the same probe (enqueued by two workers)"
+        if ahead >= budget or twin is not None:
+            why = (
+                f"the budget of {budget} trials was already spent"
+                if ahead >= budget
+                else f"trial {twin} is the same probe (enqueued by two workers)"
             )
-            raise _BudgetSpent(f"trial {twin} is the same probe")
+            trial.set_user_attr("surplus", True)
+            trial.set_user_attr("fail_reason", f"not run: {why}")
+            raise _BudgetSpent(why)
         try:
             with interrupts.allowed():
                 return objective(cast("optuna.trial.Trial", _StorageSafeTrial(trial, interrupts)))
