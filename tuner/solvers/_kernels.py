@@ -8,11 +8,10 @@ item half), the k x k system
 over the row's stored entries ``i`` with value ``r_i``, where ``w_i = gw_a * r_i + gw_b`` and
 ``b_i = bw_a * r_i + bw_b``. ALS (the course's form) is ``d = 0, w = 1, b = r``; iALS
 (Hu, Koren, Volinsky 2008) is ``w = alpha * r, b = 1 + alpha * r`` with ``diag(d)`` the other
-side's Gram matrix Y^T Y *expressed in its eigenbasis*: the caller rotates the other side's
-factors by the eigenvectors of Y^T Y, so the shared Gram term is diagonal and costs O(k) per row
-instead of O(k^2), and rotates the solutions back. Both Cholesky and conjugate gradient are
-invariant under that orthogonal change of basis, so the solutions are those of the original
-system up to rounding.
+side's Gram matrix Y^T Y *expressed in its eigenbasis*: the caller rotates the factors of both
+sides by the eigenvectors of Y^T Y, so the shared Gram term is diagonal and costs O(k) per row
+instead of O(k^2). Both Cholesky and conjugate gradient are invariant under that orthogonal
+change of basis, so the solutions are those of the original system, rotated, up to rounding.
 
 The exact sweep solves a row with n < k entries in its n-dimensional dual form (push-through
 identity, below), an n x n Cholesky instead of a k x k one: most rows of a long-tailed catalogue

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
 import numpy as np
 
 from tuner.errors import ConfigError
@@ -9,6 +13,50 @@ from tuner.solvers import _blas, _kernels
 from tuner.solvers.base import FactorizationModel, SidePlan, check_number, worker_count
 
 SOLVERS = ("cg", "cholesky")
+
+#: Rows per block of the dense products of a half-iteration (Y^T Y and the rotations). The
+#: blocks are fixed, not one per thread, so a fit's rounding does not depend on its threads.
+ROW_BLOCK = 2048
+#: Below this many multiply-adds (a few milliseconds) a product runs on the calling thread:
+#: handing it to threads would cost more than it saves.
+PARALLEL_WORK = 1 << 25
+
+
+@contextmanager
+def _row_blocks(n_rows: int, k: int) -> Iterator[Callable[[Callable[[int, int], object]], list]]:
+    """Yields ``run(job)``: ``job(lo, hi)`` on every row block, in block order.
+
+    The blocks run on the fit's numba threads, each a one-thread BLAS call (NumPy releases the
+    GIL), so the dense products use every core while BLAS itself stays single-threaded.
+    """
+    bounds = [(lo, min(lo + ROW_BLOCK, n_rows)) for lo in range(0, n_rows, ROW_BLOCK)]
+    threads = min(worker_count(), len(bounds))
+    if threads <= 1 or n_rows * k * k < PARALLEL_WORK:
+        yield lambda job: [job(lo, hi) for lo, hi in bounds]
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        yield lambda job: list(pool.map(lambda b: job(*b), bounds))
+
+
+def _gram(a: np.ndarray) -> np.ndarray:
+    """``a.T @ a`` as float64, summed over row blocks in block order."""
+    with _row_blocks(*a.shape) as run:
+        parts = run(lambda lo, hi: a[lo:hi].T @ a[lo:hi])
+    gram = np.zeros((a.shape[1], a.shape[1]), dtype=np.float64)
+    for part in parts:
+        gram += part
+    return gram
+
+
+def _rotate(a: np.ndarray, basis: np.ndarray, scratch: np.ndarray) -> None:
+    """``a := a @ basis`` in place, block by block through ``scratch`` (as large as ``a``)."""
+
+    def job(lo: int, hi: int) -> None:
+        np.dot(a[lo:hi], basis, out=scratch[lo:hi])
+        a[lo:hi] = scratch[lo:hi]
+
+    with _row_blocks(*a.shape) as run:
+        run(job)
 
 
 class IALS(FactorizationModel):
@@ -20,9 +68,11 @@ class IALS(FactorizationModel):
     all rows of the half-iteration, so a row costs its likes, not the whole catalogue.
 
     Each half-iteration computes Y^T Y once, takes its eigenbasis and solves in it (the shared
-    term becomes diagonal); the solutions are rotated back, so they equal those of the original
-    system up to rounding. ``solver="cholesky"`` solves each row exactly (rows with fewer likes
-    than ``factors`` through the equivalent smaller dual system); ``solver="cg"`` takes
+    term becomes diagonal). Both sides stay in that basis: rotating the user and the item
+    factors by one orthogonal matrix changes neither the scores nor the objective, so the fitted
+    factors are those of the original systems up to a rotation of both sides (and rounding).
+    ``solver="cholesky"`` solves each row exactly (rows with fewer likes than ``factors``
+    through the equivalent smaller dual system); ``solver="cg"`` takes
     ``cg_steps`` conjugate-gradient steps warm-started from the previous factors (Takacs et al.
     2011, as in ``implicit``).
 
@@ -93,9 +143,7 @@ class IALS(FactorizationModel):
 
     def _prepare(self, k: int, n_users: int, n_items: int) -> None:
         w = worker_count()
-        n = max(n_users, n_items)
-        self._rotated_other = np.empty((n, k), dtype=np.float32)
-        self._rotated_rows = np.empty((n, k), dtype=np.float32)
+        self._scratch = np.empty((max(n_users, n_items), k), dtype=np.float32)
         if self.solver == "cg":
             self._vec32 = np.empty((w, 3, k), dtype=np.float32)
         else:
@@ -108,24 +156,22 @@ class IALS(FactorizationModel):
     def _half_step(self, plan: SidePlan, x: np.ndarray, y: np.ndarray) -> None:
         m = plan.matrix
         k = x.shape[1]
-        gram = y.T @ y
-        evals, evecs = np.linalg.eigh(gram.astype(np.float64))
+        evals, evecs = np.linalg.eigh(_gram(y))
         evals = np.maximum(evals, 0.0)  # Y^T Y is PSD; tiny negatives are rounding
         basis = np.ascontiguousarray(evecs, dtype=np.float32)
-        y_rot = self._rotated_other[: y.shape[0]]
-        np.dot(y, basis, out=y_rot)
-        x_rot = self._rotated_rows[: x.shape[0]]
+        # Both sides move into the eigenbasis and stay there (see the class doc): no rotation
+        # back. The exact solver overwrites x, so only CG's warm start needs x rotated.
+        _rotate(y, basis, self._scratch)
         a = float(self.alpha)
         if self.solver == "cg":
-            np.dot(x, basis, out=x_rot)
+            _rotate(x, basis, self._scratch)
             _kernels.solve_rows_cg(
-                m.indptr, m.indices, m.data, y_rot, evals.astype(np.float32), plan.lam,
-                a, 0.0, a, 1.0, int(self.cg_steps), plan.row_order, x_rot, self._vec32,
+                m.indptr, m.indices, m.data, y, evals.astype(np.float32), plan.lam,
+                a, 0.0, a, 1.0, int(self.cg_steps), plan.row_order, x, self._vec32,
             )  # fmt: skip
         else:
             _kernels.solve_rows_exact(
-                m.indptr, m.indices, m.data, y_rot, evals, plan.lam,
-                a, 0.0, a, 1.0, k, plan.row_order, x_rot, self._mat, self._panel, self._vec,
-            _blas.DSYRK, self._blas_args, self._blas_scalars,
+                m.indptr, m.indices, m.data, y, evals, plan.lam,
+                a, 0.0, a, 1.0, k, plan.row_order, x, self._mat, self._panel, self._vec,
+                _blas.DSYRK, self._blas_args, self._blas_scalars,
             )  # fmt: skip
-        np.dot(x_rot, basis.T, out=x)
