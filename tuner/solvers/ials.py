@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
+import scipy.linalg
 
 from tuner.errors import ConfigError
 from tuner.solvers import _blas, _kernels
@@ -156,7 +157,11 @@ class IALS(FactorizationModel):
     def _half_step(self, plan: SidePlan, x: np.ndarray, y: np.ndarray) -> None:
         m = plan.matrix
         k = x.shape[1]
-        evals, evecs = np.linalg.eigh(_gram(y))
+        # Single precision, like the factors Y^T Y is summed from (double would refine only the
+        # rounding of float32 products), with LAPACK's divide-and-conquer driver.
+        evals, evecs = scipy.linalg.eigh(
+            _gram(y).astype(np.float32), driver="evd", check_finite=False
+        )
         evals = np.maximum(evals, 0.0)  # Y^T Y is PSD; tiny negatives are rounding
         basis = np.ascontiguousarray(evecs, dtype=np.float32)
         # Both sides move into the eigenbasis and stay there (see the class doc): no rotation
@@ -166,12 +171,12 @@ class IALS(FactorizationModel):
         if self.solver == "cg":
             _rotate(x, basis, self._scratch)
             _kernels.solve_rows_cg(
-                m.indptr, m.indices, m.data, y, evals.astype(np.float32), plan.lam,
+                m.indptr, m.indices, m.data, y, evals, plan.lam,
                 a, 0.0, a, 1.0, int(self.cg_steps), plan.row_order, x, self._vec32,
             )  # fmt: skip
         else:
             _kernels.solve_rows_exact(
-                m.indptr, m.indices, m.data, y, evals, plan.lam,
+                m.indptr, m.indices, m.data, y, evals.astype(np.float64), plan.lam,
                 a, 0.0, a, 1.0, k, plan.row_order, x, self._mat, self._panel, self._vec,
                 _blas.DSYRK, self._blas_args, self._blas_scalars,
             )  # fmt: skip
