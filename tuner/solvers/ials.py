@@ -27,8 +27,9 @@ PARALLEL_WORK = 1 << 25
 def _row_blocks(n_rows: int, k: int) -> Iterator[Callable[[Callable[[int, int], object]], list]]:
     """Yields ``run(job)``: ``job(lo, hi)`` on every row block, in block order.
 
-    The blocks run on the fit's numba threads, each a one-thread BLAS call (NumPy releases the
-    GIL), so the dense products use every core while BLAS itself stays single-threaded.
+    The blocks run on as many threads as the fit has numba threads, each block a one-thread
+    BLAS call (NumPy releases the GIL), so the dense products use every core while BLAS itself
+    stays single-threaded.
     """
     bounds = [(lo, min(lo + ROW_BLOCK, n_rows)) for lo in range(0, n_rows, ROW_BLOCK)]
     threads = min(worker_count(), len(bounds))
@@ -157,8 +158,8 @@ class IALS(FactorizationModel):
     def _half_step(self, plan: SidePlan, x: np.ndarray, y: np.ndarray) -> None:
         m = plan.matrix
         k = x.shape[1]
-        # Single precision, like the factors Y^T Y is summed from (double would refine only the
-        # rounding of float32 products), with LAPACK's divide-and-conquer driver.
+        # Single precision: Y^T Y is summed from float32 products, so double precision would
+        # only refine their rounding. LAPACK's divide-and-conquer driver.
         evals, evecs = scipy.linalg.eigh(
             _gram(y).astype(np.float32), driver="evd", check_finite=False
         )
