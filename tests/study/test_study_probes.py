@@ -116,6 +116,16 @@ def test_a_new_best_within_noise_of_a_doubled_one_is_not_doubled_again() -> None
     assert (params["factors"], probed, origin) == (16, {"factors": 16}, beyond.number)
 
 
+def test_a_probe_that_wins_within_noise_is_not_doubled_again() -> None:
+    space = parse_space(LADDER)
+    start = [_trial(0, 4, 0.10, 0.01), _trial(1, 8, 0.20, 0.01)]
+    within = _trial(2, 16, 0.205, 0.01, probe={"factors": 16}, probe_of=1)
+    assert probes_due(space, [*start, within]) == []
+    beyond = _trial(2, 16, 0.215, 0.01, probe={"factors": 16}, probe_of=1)
+    ((params, probed, origin),) = probes_due(space, [*start, beyond])
+    assert (params["factors"], probed, origin) == (32, {"factors": 32}, beyond.number)
+
+
 def test_no_probe_is_enqueued_beyond_the_budget() -> None:
     study = _run(best_factors=1000.0, n_trials=3)
     assert len(study.trials) == 3

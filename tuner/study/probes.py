@@ -8,8 +8,10 @@ judge them fairly). Two kinds of trial get a probe, once each:
 
 - the best sampled trial, when its value sits in the top half-octave of the sampled range
   (>= ``sample_high / sqrt 2``): the probe takes it to ``2 sample_high``;
-- a probe that scored better than the trial it doubled and than every other probe of the
-  same value: the next probe doubles it again, until ``high``.
+- a probe that beat the trial it doubled by more than its standard error (``val_mrr_se``)
+  and scored at least as well as every other probe of the same value: the next probe doubles
+  it again, until ``high``. A gain within noise does not pay for a step that costs about
+  four times the last one (a trial's cost grows with the square of the factors).
 
 Once a trial of one level (the sampled trials, or the probes of one value) has been doubled,
 another of that level is doubled only when its value beats every doubled one's by more than
@@ -17,11 +19,11 @@ its standard error (``val_mrr_se``): a new best within noise of a configuration 
 carried up would repeat that test at several times the cost of a sampled trial.
 
 So the sampler spends its trials where they are cheap, and the factors climb 256, 512, 1024
-only while each step beats the one below, with the best configuration of each step. This is
-how the dimension is handled in Rendle et al., "Revisiting the Performance of iALS on Item
-Recommendation Benchmarks": in the parametrisation of the wide space (the penalty scaled by
-the row's likes) the best penalty and confidence move little as the factors double, while a
-trial's cost grows with their square.
+only while each step beats the one below beyond noise, with the best configuration of each
+step. This is how the dimension is handled in Rendle et al., "Revisiting the Performance of
+iALS on Item Recommendation Benchmarks": in the parametrisation of the wide space (the
+penalty scaled by the row's likes) the best penalty and confidence move little as the factors
+double, while a trial's cost grows with their square.
 
 Every trial's distribution is the parameter's full range (importances and the dashboard's
 plots need one search space); the worker's sampler (:class:`tuner.study.samplers.
@@ -78,6 +80,11 @@ def doubled(param: Param, value: float) -> float:
     return int(out) if param.type == "int" else out
 
 
+def _se(trial: optuna.trial.FrozenTrial) -> float:
+    """The standard error of ``trial``'s validation MRR (0 when it has none)."""
+    return float(trial.user_attrs.get("val_mrr_se") or 0.0)
+
+
 def probes_due(
     space: SearchSpace, trials: Sequence[optuna.trial.FrozenTrial]
 ) -> list[tuple[dict[str, Any], dict[str, Any], int]]:
@@ -111,7 +118,7 @@ def probes_due(
             same_level = [u for u in probes if u.params[p.name] == level]
             if (
                 parent in value
-                and value[t.number] > value[parent]
+                and value[t.number] > value[parent] + _se(t)
                 and value[t.number] >= max(value[u.number] for u in same_level)
                 and float(level) < p.high
             ):
@@ -122,8 +129,7 @@ def probes_due(
             # Once a configuration of this level went up, another goes only when it is
             # better by more than its standard error: one within noise would repeat the test.
             carried = [value[u.number] for u in level_trials if (u.number, p.name) in done]
-            margin = float(origin.user_attrs.get("val_mrr_se") or 0.0)
-            if carried and value[origin.number] <= max(carried) + margin:
+            if carried and value[origin.number] <= max(carried) + _se(origin):
                 continue
             done.add((origin.number, p.name))
             params = dict(origin.params)
