@@ -11,9 +11,10 @@ last iteration. Its test figure refits the best parameters on train + validation
 tuner: ``tuner.study.run_study`` in this process on a fresh SQLite file, with the study
 defaults except the search space (``--space``, default ``search_spaces/ials-wide.toml``) and
 the flags passed through (``--pruner``, ``--min-resource``, ``--reduction-factor``,
-``--sampler``, ``--patience``); its test figure comes from ``tuner.study.export_study`` (refit on
-train + validation). Two budgets: the loop's number of trials, and the loop's wall time
-(``timeout`` = the loop's seconds on that split, no trial cap).
+``--sampler``, ``--patience``, ``--min-gain``, ``--enqueue``); its test figure comes from
+``tuner.study.export_study`` (refit on train + validation). Two budgets: the loop's number of
+trials, and the loop's wall time (``timeout`` = the loop's seconds on that split, no trial
+cap).
 
 Time to quality: the seconds at which the running best validation MRR@100 of tuner's
 same-time run first reaches the loop's final best, over the loop's total seconds. Targets
@@ -623,6 +624,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--reduction-factor", type=int, help="passed to run_study")
     p.add_argument("--sampler", help="passed to run_study (needs a tuner with sampler=)")
     p.add_argument("--patience", type=int, help="passed to run_study (0: every iteration)")
+    p.add_argument("--min-gain", type=float, help="passed to run_study (0.01: 1%%)")
+    p.add_argument("--enqueue", type=Path, help="passed to run_study: points tried first")
     p.add_argument("--json", type=Path, help="write every figure here")
     p.add_argument("--html", type=Path, help="write the best-value-over-time plot here")
     args = p.parse_args(argv)
@@ -644,7 +647,15 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 def _study_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """run_study's keywords from the flags given; the others keep the study's defaults."""
     kw: dict[str, Any] = {"space_path": args.space}
-    for flag in ("pruner", "min_resource", "reduction_factor", "sampler", "patience"):
+    for flag in (
+        "pruner",
+        "min_resource",
+        "reduction_factor",
+        "sampler",
+        "patience",
+        "min_gain",
+        "enqueue",
+    ):
         if getattr(args, flag) is not None:
             kw[flag] = getattr(args, flag)
     return kw

@@ -152,6 +152,63 @@ def test_patience_stops_a_fit_that_stopped_improving(prepared_small: Path) -> No
     assert trial.user_attrs["stopped_early"] is True
 
 
+class _Scripted:
+    """A model whose validation MRR@100 after iteration i is ``scores[i - 1]``."""
+
+    def __init__(self, scores: list[float], shape: tuple[int, int]) -> None:
+        self.scores = scores
+        self.iterations = len(scores)
+        self.user_factors = np.zeros((shape[0], 2), dtype=np.float32)
+        self.item_factors = np.zeros((shape[1], 2), dtype=np.float32)
+
+    def fit(self, user_items: Any, callback: Any = None) -> _Scripted:
+        for it in range(1, self.iterations + 1):
+            self.user_factors = np.full_like(self.user_factors, it)  # which iteration's factors
+            if callback(it, self):
+                break
+        return self
+
+
+def _scripted_objective(scores: list[float]) -> type:
+    from tuner.metrics import RankingMetrics
+
+    class ScriptedObjective(IALSObjective):
+        def build(self, params: Any) -> Any:
+            return _Scripted(scores, self.data.train.shape)
+
+        def _score(self, user_factors: Any, item_factors: Any, users: Any) -> Any:
+            mrr = scores[int(user_factors[0, 0]) - 1]
+            return RankingMetrics(mrr=mrr, hr=mrr, ndcg=mrr, n_users=100, k=100, mrr_se=0.01)
+
+    return ScriptedObjective
+
+
+@pytest.mark.parametrize(
+    ("min_gain", "best", "run"),
+    [
+        (0.01, 3, 3),  # +0.5% < 1%: the fit ends there, and keeps that (best) iteration
+        (0.0, 5, 6),  # any gain resets patience: it runs on to the later, larger gain
+    ],
+)
+def test_a_gain_below_min_gain_standard_errors_ends_the_fit(
+    prepared_small: Path, min_gain: float, best: int, run: int
+) -> None:
+    from tuner.data import load_prepared
+
+    scores = [0.10, 0.20, 0.201, 0.2012, 0.23, 0.22, 0.21, 0.20]
+    space = parse_space(SPACE.format(model="ials"))
+    objective = _scripted_objective(scores)(
+        load_prepared(prepared_small), space, report_users=None, patience=1, min_gain=min_gain
+    )
+    study = optuna.create_study(direction="maximize")
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[0]
+    assert trial.user_attrs["best_iteration"] == best
+    assert trial.value == pytest.approx(scores[best - 1])
+    assert trial.user_attrs["iterations_run"] == run
+    assert trial.user_attrs["stopped_early"] is True
+
+
 class _Diverging:
     """Stands in for a solver whose factors blow up in iteration ``at``."""
 

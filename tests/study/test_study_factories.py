@@ -134,3 +134,21 @@ def test_patience_zero_runs_every_iteration_and_a_negative_one_is_refused(
     (trial,) = study.trials
     assert study.user_attrs["patience"] is None and not trial.user_attrs["stopped_early"]
     assert trial.user_attrs["iterations_run"] == trial.params["iterations"]
+
+
+def test_min_gain_is_stored_and_a_negative_one_is_refused_in_one_line(
+    prepared_small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tuner.cli import main
+    from tuner.study import run_study
+
+    db = tmp_path / "s.db"
+    kw = {"data_dir": prepared_small, "model": "als", "storage": f"sqlite:///{db}"}
+    study = run_study(study_name="half", n_trials=1, min_gain=0.05, pruner="none", **kw)
+    assert study.user_attrs["min_gain"] == 0.05
+    argv = ["study", "--data", str(prepared_small), "--model", "als", "--study-name", "neg"]
+    argv += ["--storage", f"sqlite:///{db}", "--min-gain", "-1"]
+    assert main(argv) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--min-gain must be a share of the best >= 0" in lines[0]
+    assert "neg" not in optuna.get_all_study_names(storage=f"sqlite:///{db}")

@@ -46,6 +46,7 @@ def list_studies(url: str) -> list[dict[str, Any]]:
     """
     import optuna
 
+    from tuner.objectives import ATTR_VAL_SE
     from tuner.study import ATTR_FINGERPRINT, ATTR_MODEL, open_storage, trial_counts
 
     storage = open_storage(url, heartbeat=None)
@@ -60,7 +61,7 @@ def list_studies(url: str) -> list[dict[str, Any]]:
             best = None
         trials = study.get_trials(deepcopy=False)
         times = [t for tr in trials for t in (tr.datetime_start, tr.datetime_complete) if t]
-        se = best.user_attrs.get("val_mrr_se") if best is not None else None
+        se = best.user_attrs.get(ATTR_VAL_SE) if best is not None else None
         rows.append(
             {
                 "study_name": name,

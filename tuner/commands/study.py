@@ -32,7 +32,7 @@ example:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from tuner.objectives import DEFAULT_PATIENCE, OBJECTIVES
+    from tuner.objectives import DEFAULT_MIN_GAIN, DEFAULT_PATIENCE, OBJECTIVES
     from tuner.study.factories import DEFAULT_SAMPLER, PRUNERS, SAMPLERS
 
     add_data(parser)
@@ -98,6 +98,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop a trial's fit after P iterations without a new best validation MRR@100 "
         f"(default: {DEFAULT_PATIENCE}; 0 = run every iteration)",
     )
+    parser.add_argument(
+        "--min-gain",
+        type=float,
+        default=DEFAULT_MIN_GAIN,
+        metavar="G",
+        help="an iteration counts as a new best for --patience only when it improves the best "
+        f"by at least G times it (0.01 = 1%%; default: {DEFAULT_MIN_GAIN:g}, any gain)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="sampler seed; worker i uses seed + i")
     parser.add_argument(
         "--enqueue",
@@ -161,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
         report_users=args.report_users,
         sampler=args.sampler,
         patience=args.patience or None,
+        min_gain=args.min_gain,
         show_progress=not args.no_progress,
         timeout=args.timeout_minutes * 60.0 if args.timeout_minutes is not None else None,
     )

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from tuner.errors import ConfigError
 from tuner.objectives._base import (
+    ATTR_BEST_ITERATION,
     ATTR_PROBE,
     ATTR_REPORT_SE,
+    ATTR_VAL_SE,
+    DEFAULT_MIN_GAIN,
     DEFAULT_PATIENCE,
     METRIC,
     Objective,
@@ -42,8 +45,11 @@ def get_objective(model: str) -> type[Objective]:
 
 
 __all__ = [
+    "ATTR_BEST_ITERATION",
     "ATTR_PROBE",
     "ATTR_REPORT_SE",
+    "ATTR_VAL_SE",
+    "DEFAULT_MIN_GAIN",
     "DEFAULT_PATIENCE",
     "METRIC",
     "OBJECTIVES",

@@ -23,6 +23,13 @@ METRIC = "val_mrr_at_100"
 K = 100
 #: Iterations without a new best validation MRR@100 before a trial's fit stops.
 DEFAULT_PATIENCE = 1
+#: A new best that improves the last one by less than this share of it does not reset patience.
+DEFAULT_MIN_GAIN = 0.0
+#: The trial attribute holding the standard error of a trial's value (its validation MRR@100).
+ATTR_VAL_SE = "val_mrr_se"
+#: The trial attribute naming the iteration a trial's value belongs to (a refit that runs that
+#: many iterations reproduces it).
+ATTR_BEST_ITERATION = "best_iteration"
 #: The trial attribute holding the standard error of the value last reported (the best
 #: iteration's so far); the noise-aware pruner weighs reported values by it.
 ATTR_REPORT_SE = "report_mrr_se"
@@ -71,7 +78,8 @@ class Objective(abc.ABC):
        than ``report_users``), keeps the factors of the best iteration so far, calls
        ``trial.report(best_so_far, step=iteration)`` and raises :class:`optuna.TrialPruned`
        when ``trial.should_prune()``; the fit stops early once ``patience`` iterations in a
-       row have not improved on the best;
+       row have not improved on the best by at least ``min_gain`` times it (a smaller gain
+       still makes a new best, whose factors are kept, but the curve has flattened);
     3. the returned value is MRR@100 over *all* validation users of the best iteration's
        factors (Rendle et al., "Revisiting the Performance of iALS on Item Recommendation
        Benchmarks", score every epoch rather than search the epoch count): scores often peak,
@@ -95,6 +103,8 @@ class Objective(abc.ABC):
         report_users: cap on validation users scored for the intermediate reports.
         seed: seeds the subsample of validation users and the solver's initialisation.
         patience: stop a fit after this many iterations without a new best (None: never).
+        min_gain: the relative gain over the best so far an iteration needs to reset
+            ``patience`` (0.01: 1%; 0: any gain does).
     """
 
     name: ClassVar[str]
@@ -114,12 +124,14 @@ class Objective(abc.ABC):
         report_users: int | None = 5000,
         seed: int = 0,
         patience: int | None = DEFAULT_PATIENCE,
+        min_gain: float = DEFAULT_MIN_GAIN,
     ) -> None:
         self.data = data
         self.space = space
         self.num_threads = num_threads
         self.seed = seed
         self.patience = patience
+        self.min_gain = float(min_gain)
         users = np.flatnonzero(np.diff(data.val.indptr)).astype(np.int64)
         if report_users is not None and report_users < users.size:
             rng = np.random.default_rng(seed)
@@ -157,7 +169,8 @@ class Objective(abc.ABC):
         prunable = not trial.user_attrs.get(ATTR_PROBE)
         eval_seconds = 0.0
         best = _Best()
-        state: dict[str, Any] = {"iteration": 0, "stopped_early": False}
+        # The last iteration whose gain reset patience.
+        state: dict[str, Any] = {"iteration": 0, "stopped_early": False, "gained": 0}
 
         def report(iteration: int, fitted: Any) -> bool:
             nonlocal eval_seconds
@@ -166,6 +179,8 @@ class Objective(abc.ABC):
             state["iteration"] = iteration
             value = float(metrics.mrr)
             if value > best.value or best.iteration == 0:
+                if best.iteration == 0 or value - best.value >= self.min_gain * best.value:
+                    state["gained"] = iteration
                 best.iteration, best.value, best.metrics = iteration, value, metrics
                 best.user_factors = np.array(fitted.user_factors, copy=True)
                 best.item_factors = np.array(fitted.item_factors, copy=True)
@@ -181,7 +196,7 @@ class Objective(abc.ABC):
             if (
                 patience is not None
                 and iteration < total
-                and iteration - best.iteration >= patience
+                and iteration - state["gained"] >= patience
             ):
                 state["stopped_early"] = True
                 return True
@@ -219,9 +234,9 @@ class Objective(abc.ABC):
             eval_seconds += time.perf_counter() - t0
             trial.set_user_attr("eval_seconds", round(eval_seconds, 4))
         value = float(final.mrr)
-        trial.set_user_attr("best_iteration", int(best.iteration))
+        trial.set_user_attr(ATTR_BEST_ITERATION, int(best.iteration))
         trial.set_user_attr("stopped_early", bool(state["stopped_early"]))
-        trial.set_user_attr("val_mrr_se", float(final.mrr_se))
+        trial.set_user_attr(ATTR_VAL_SE, float(final.mrr_se))
         trial.set_user_attr("n_val_users", int(final.n_users))
         trial.set_user_attr("hr_at_100", float(final.hr))
         trial.set_user_attr("ndcg_at_100", float(final.ndcg))

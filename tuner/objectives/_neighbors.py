@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tuner.errors import ConfigError, SolverError
-from tuner.objectives._base import ATTR_REPORT_SE, K, Objective
+from tuner.objectives._base import ATTR_REPORT_SE, ATTR_VAL_SE, K, Objective
 
 if TYPE_CHECKING:
     import optuna
@@ -60,8 +60,8 @@ class NeighborObjective(Objective):
     method's convergence counts where it has some (SLIM: ``n_not_converged``).
 
     The constructor takes the factor objectives' arguments, so the study machinery builds
-    every objective the same way; ``report_users`` and ``patience`` have no use here and
-    the methods are deterministic (``seed`` is not used).
+    every objective the same way; ``report_users``, ``patience`` and ``min_gain`` have no use
+    here and the methods are deterministic (``seed`` is not used).
     """
 
     kind: ClassVar[str] = "items"
@@ -122,7 +122,7 @@ class NeighborObjective(Objective):
         trial.set_user_attr("fit_seconds", round(fit_seconds, 4))
         trial.set_user_attr("eval_seconds", round(eval_seconds, 4))
         trial.set_user_attr(ATTR_REPORT_SE, float(metrics.mrr_se))
-        trial.set_user_attr("val_mrr_se", float(metrics.mrr_se))
+        trial.set_user_attr(ATTR_VAL_SE, float(metrics.mrr_se))
         trial.set_user_attr("n_val_users", int(metrics.n_users))
         trial.set_user_attr("hr_at_100", float(metrics.hr))
         trial.set_user_attr("ndcg_at_100", float(metrics.ndcg))

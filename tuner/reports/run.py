@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuner._io import write_text_atomic
+from tuner.objectives import ATTR_BEST_ITERATION, ATTR_VAL_SE
 from tuner.reports._html import page
 from tuner.reports.similarities import _log_axis, report_sections
 
@@ -203,13 +204,13 @@ def _best_table(
     rows = []
     for t in ranked:
         attrs = t.user_attrs
-        iteration = attrs.get("best_iteration")
+        iteration = attrs.get(ATTR_BEST_ITERATION)
         run = attrs.get("iterations_run")
         fit = attrs.get("fit_seconds")
         rows.append(
             [
                 f"#{t.number}" + (" (exported)" if t.number == exported else ""),
-                _with_se(t.value, attrs.get("val_mrr_se")),
+                _with_se(t.value, attrs.get(ATTR_VAL_SE)),
                 "–" if iteration is None else f"{iteration} of {run}" if run else str(iteration),
                 "–" if fit is None else f"{float(fit):.3g}",
                 html.escape(_params_text(t.params)),
@@ -239,7 +240,7 @@ def _history(
         trials = [t for t in finished if t.state == state and t.value is not None]
         if not trials:
             continue
-        errors = [t.user_attrs.get("val_mrr_se") for t in trials]
+        errors = [t.user_attrs.get(ATTR_VAL_SE) for t in trials]
         marker = go.Scatter(
             x=[t.number for t in trials], y=[t.value for t in trials], mode="markers",
             name=name, marker={"color": color, "size": 8}, text=[_trial_text(t) for t in trials],
@@ -377,7 +378,7 @@ def _cost(
         trials = [t for t in timed if t.state == state]
         if not trials:
             continue
-        errors = [t.user_attrs.get("val_mrr_se") for t in trials]
+        errors = [t.user_attrs.get(ATTR_VAL_SE) for t in trials]
         marker = go.Scatter(
             x=[float(t.user_attrs["fit_seconds"]) for t in trials],
             y=[t.value for t in trials], mode="markers", name=name,

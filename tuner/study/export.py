@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from tuner._io import atomic_dir, write_text_atomic
 from tuner.errors import StorageError
-from tuner.objectives import METRIC
+from tuner.objectives import ATTR_BEST_ITERATION, ATTR_VAL_SE, METRIC
 from tuner.study.storage import describe
 from tuner.study.worker import (
     ATTR_DATA_DIR,
@@ -81,7 +81,7 @@ def _params(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> dict[str, A
     if text:
         fixed = dict(parse_space(text, source=f"study {study.study_name!r}").fixed)
     params = {**fixed, **trial.params}
-    best_iteration = trial.user_attrs.get("best_iteration")
+    best_iteration = trial.user_attrs.get(ATTR_BEST_ITERATION)
     if best_iteration and "iterations" in params:
         params["iterations"] = int(best_iteration)
     return params
@@ -110,7 +110,7 @@ def noise_note(study: optuna.Study, best: optuna.trial.FrozenTrial) -> tuple[int
     """
     from optuna.trial import TrialState
 
-    se = best.user_attrs.get("val_mrr_se")
+    se = best.user_attrs.get(ATTR_VAL_SE)
     if best.value is None or se is None:
         return 1, None
     floor = float(best.value) - NOISE_SE * float(se)
@@ -135,7 +135,7 @@ def best_summary(storage: str, study_name: str) -> dict[str, Any]:
     best = _best_trial(study, storage)
     counts = trial_counts(study)
     n_close, note = noise_note(study, best)
-    se = best.user_attrs.get("val_mrr_se")
+    se = best.user_attrs.get(ATTR_VAL_SE)
     return {
         "study_name": study_name,
         "model": _model(study),
@@ -143,7 +143,7 @@ def best_summary(storage: str, study_name: str) -> dict[str, Any]:
         "val_mrr_at_100": float(best.value) if best.value is not None else None,
         "val_mrr_se": float(se) if se is not None else None,
         "n_val_users": best.user_attrs.get("n_val_users"),
-        "best_iteration": best.user_attrs.get("best_iteration"),
+        "best_iteration": best.user_attrs.get(ATTR_BEST_ITERATION),
         "max_iterations": _max_iterations(study, best),
         "trials_within_noise": n_close,
         "noise_warning": note,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tuner.errors import ConfigError, StorageError
-from tuner.objectives import DEFAULT_PATIENCE, METRIC, get_objective
+from tuner.objectives import DEFAULT_MIN_GAIN, DEFAULT_PATIENCE, METRIC, get_objective
 from tuner.paths import tuner_home
 from tuner.study.factories import DEFAULT_SAMPLER, check_sampler, pruner_config
 from tuner.study.spaces import (
@@ -27,6 +27,7 @@ from tuner.study.worker import (
     ATTR_DATA_DIR,
     ATTR_FINGERPRINT,
     ATTR_METRIC,
+    ATTR_MIN_GAIN,
     ATTR_MODEL,
     ATTR_PATIENCE,
     ATTR_PRUNER,
@@ -68,6 +69,7 @@ def run_study(
     report_users: int | None = 5000,
     sampler: str = DEFAULT_SAMPLER,
     patience: int | None = DEFAULT_PATIENCE,
+    min_gain: float = DEFAULT_MIN_GAIN,
     show_progress: bool = False,
     timeout: float | None = None,
 ) -> optuna.Study:
@@ -93,6 +95,8 @@ def run_study(
             worker that joins samples the same way.
         patience: a trial's fit stops after this many iterations without a new best
             validation MRR@100 (None or 0: runs every iteration); stored in the study.
+        min_gain: an iteration resets ``patience`` only when it improves the best by at
+            least this share of it (0.01: 1%; 0: any gain); stored in the study.
         show_progress: a progress bar over the budget on stderr.
         timeout: seconds after which no worker starts a new trial (running ones finish).
 
@@ -137,6 +141,15 @@ def run_study(
             f"--patience must be >= 0 (0 = run every iteration). Got {patience!r} instead."
         )
     patience = patience or None  # 0, as --patience 0: run every iteration
+    if (
+        isinstance(min_gain, bool)
+        or not isinstance(min_gain, int | float)
+        or not 0.0 <= min_gain < float("inf")
+    ):
+        raise ConfigError(
+            f"--min-gain must be a share of the best >= 0 (0.01 = 1%, 0 = any gain counts). "
+            f"Got {min_gain!r} instead."
+        )
     pcfg = pruner_config(
         pruner,
         min_resource=min_resource,
@@ -171,6 +184,7 @@ def run_study(
     study.set_user_attr(ATTR_PRUNER, pcfg)
     study.set_user_attr(ATTR_SAMPLER, sampler_name)
     study.set_user_attr(ATTR_PATIENCE, patience)
+    study.set_user_attr(ATTR_MIN_GAIN, float(min_gain))
     study.set_user_attr(ATTR_DATA_DIR, str(Path(data_dir).resolve()))
     for params in trials_to_enqueue:
         study.enqueue_trial(params, skip_if_exists=True)

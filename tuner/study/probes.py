@@ -42,7 +42,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tuner.objectives import ATTR_PROBE
+from tuner.objectives import ATTR_PROBE, ATTR_VAL_SE
 
 if TYPE_CHECKING:
     import optuna
@@ -82,7 +82,7 @@ def doubled(param: Param, value: float) -> float:
 
 def _se(trial: optuna.trial.FrozenTrial) -> float:
     """The standard error of ``trial``'s validation MRR (0 when it has none)."""
-    return float(trial.user_attrs.get("val_mrr_se") or 0.0)
+    return float(trial.user_attrs.get(ATTR_VAL_SE) or 0.0)
 
 
 def probes_due(

@@ -27,7 +27,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from tuner.errors import ConfigError, SolverError, StorageError
-from tuner.objectives import ATTR_PROBE, DEFAULT_PATIENCE, METRIC, get_objective
+from tuner.objectives import (
+    ATTR_PROBE,
+    DEFAULT_MIN_GAIN,
+    DEFAULT_PATIENCE,
+    METRIC,
+    get_objective,
+)
 from tuner.study.factories import DEFAULT_SAMPLER, make_pruner, make_sampler
 from tuner.study.probes import ATTR_PROBE_OF, EnqueueProbes
 from tuner.study.spaces import SearchSpace, load_space, parse_space
@@ -50,6 +56,7 @@ ATTR_DATA_DIR = "data_dir"
 ATTR_REPORT_USERS = "report_users"
 ATTR_SAMPLER = "sampler"
 ATTR_PATIENCE = "patience"
+ATTR_MIN_GAIN = "min_gain"
 
 
 class _BudgetSpent(Exception):
@@ -487,6 +494,7 @@ def run_worker(
         num_threads=num_threads,
         report_users=attrs.get(ATTR_REPORT_USERS),
         patience=attrs.get(ATTR_PATIENCE, DEFAULT_PATIENCE),
+        min_gain=attrs.get(ATTR_MIN_GAIN, DEFAULT_MIN_GAIN),
         seed=base_seed,
     )
 
@@ -556,6 +564,7 @@ __all__ = [
     "ATTR_DATA_DIR",
     "ATTR_FINGERPRINT",
     "ATTR_METRIC",
+    "ATTR_MIN_GAIN",
     "ATTR_MODEL",
     "ATTR_PATIENCE",
     "ATTR_PRUNER",
