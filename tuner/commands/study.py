@@ -65,7 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=PRUNERS,
         default="sha",
         help=(
-            "sha = successive halving over iterations (default); noise = prune only a trial "
+            "sha = successive halving over iterations (default); sha-margin = the same, but a "
+            "trial within 1 standard error of a rung's cut goes on; noise = prune only a trial "
             "2 standard errors below the best at the same iteration; hyperband, median, none"
         ),
     )

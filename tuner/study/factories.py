@@ -13,10 +13,13 @@ from tuner.errors import ConfigError
 if TYPE_CHECKING:
     import optuna
 
-PRUNERS = ("sha", "noise", "hyperband", "median", "none")
+PRUNERS = ("sha", "sha-margin", "noise", "hyperband", "median", "none")
 #: How many standard errors of the difference a trial must trail the best finished trial by
 #: before the "noise" pruner stops it.
 NOISE_Z = 2.0
+#: The standard errors by which a trial under the "sha-margin" pruner may miss a rung's cut
+#: and go on.
+MARGIN_Z = 1.0
 
 #: Sampler names for ``--sampler``: multivariate TPE (one joint model of the parameters,
 #: Optuna 5's default for one objective, set explicitly so that Optuna 4 samples the same way),
@@ -38,7 +41,8 @@ def pruner_config(
     """Validated pruner settings, in the form stored in the study's attributes.
 
     Args:
-        name: "sha" (successive halving), "noise"
+        name: "sha" (successive halving), "sha-margin"
+            (:class:`tuner.study.pruners.MarginHalvingPruner`), "noise"
             (:class:`tuner.study.pruners.NoiseAwarePruner`), "hyperband",
             "median" or "none".
         min_resource: iterations every trial runs before its first rung (>= 1).
@@ -74,6 +78,14 @@ def make_pruner(config: dict[str, Any]) -> optuna.pruners.BasePruner:
             min_resource=config["min_resource"],
             reduction_factor=config["reduction_factor"],
             min_early_stopping_rate=0,
+        )
+    if name == "sha-margin":
+        from tuner.study.pruners import MarginHalvingPruner
+
+        return MarginHalvingPruner(
+            min_resource=config["min_resource"],
+            reduction_factor=config["reduction_factor"],
+            z=MARGIN_Z,
         )
     if name == "hyperband":
         return optuna.pruners.HyperbandPruner(

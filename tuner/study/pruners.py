@@ -6,7 +6,7 @@ import math
 
 import optuna
 
-from tuner.objectives import ATTR_REPORT_SE
+from tuner.objectives import ATTR_PROBE, ATTR_REPORT_SE
 
 
 def _value_at(trial: optuna.trial.FrozenTrial, step: int) -> float | None:
@@ -62,3 +62,63 @@ class NoiseAwarePruner(optuna.pruners.BasePruner):
         if best is None:
             return False
         return value + self.z * math.hypot(float(se), best[1]) < best[0]
+
+
+class MarginHalvingPruner(optuna.pruners.BasePruner):
+    """Successive halving that lets a trial within its standard error of the cut go on.
+
+    Rungs are as in Optuna's asynchronous successive halving: at step ``min_resource *
+    reduction_factor**r`` a trial competes with every trial that reported at that step, and
+    goes on when it is in their top ``1 / reduction_factor`` (while fewer than
+    ``reduction_factor`` trials have reached the rung, that means the best of them). Here a
+    trial also goes on when its value plus ``z`` times its standard error (``report_mrr_se``)
+    reaches that cut: ranks within a few hundred users' noise of each other do not end a
+    configuration, while one clearly behind stops as early as under plain halving. The rung
+    values are read from the trials' reports, so every worker judges alike without state;
+    probes (never pruned, so never at a rung under plain halving) do not compete.
+
+    Args:
+        min_resource: the first rung's step.
+        reduction_factor: the share ``1 / reduction_factor`` kept at each rung.
+        z: the standard errors of margin.
+    """
+
+    def __init__(self, min_resource: int = 1, reduction_factor: int = 3, z: float = 1.0) -> None:
+        if min_resource < 1 or reduction_factor < 2 or not z >= 0:
+            raise ValueError(
+                f"need min_resource >= 1, reduction_factor >= 2, z >= 0; got "
+                f"{min_resource!r}, {reduction_factor!r}, {z!r}."
+            )
+        self.min_resource = int(min_resource)
+        self.reduction_factor = int(reduction_factor)
+        self.z = float(z)
+
+    def _is_rung(self, step: int) -> bool:
+        rung = self.min_resource
+        while rung < step:
+            rung *= self.reduction_factor
+        return rung == step
+
+    def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+        step = trial.last_step
+        if step is None or not self._is_rung(step):
+            return False
+        value = trial.intermediate_values[step]
+        if not math.isfinite(value):
+            return True
+        competing = [value]
+        for other in study.get_trials(deepcopy=False):
+            if (
+                other.number != trial.number
+                and step in other.intermediate_values
+                and not other.user_attrs.get(ATTR_PROBE)
+            ):
+                theirs = other.intermediate_values[step]
+                if math.isfinite(theirs):
+                    competing.append(theirs)
+        competing.sort(reverse=True)
+        keep = max(1, len(competing) // self.reduction_factor)
+        cut = competing[keep - 1]
+        se = trial.user_attrs.get(ATTR_REPORT_SE)
+        margin = self.z * float(se) if se is not None and math.isfinite(float(se)) else 0.0
+        return value + margin < cut
