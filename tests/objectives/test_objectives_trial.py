@@ -190,7 +190,7 @@ def _scripted_objective(scores: list[float]) -> type:
         (0.0, 5, 6),  # any gain resets patience: it runs on to the later, larger gain
     ],
 )
-def test_a_gain_below_min_gain_standard_errors_ends_the_fit(
+def test_a_gain_below_min_gain_of_the_best_ends_the_fit(
     prepared_small: Path, min_gain: float, best: int, run: int
 ) -> None:
     from tuner.data import load_prepared
