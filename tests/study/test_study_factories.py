@@ -147,8 +147,9 @@ def test_min_gain_is_stored_and_a_negative_one_is_refused_in_one_line(
     study = run_study(study_name="half", n_trials=1, min_gain=0.05, pruner="none", **kw)
     assert study.user_attrs["min_gain"] == 0.05
     argv = ["study", "--data", str(prepared_small), "--model", "als", "--study-name", "neg"]
-    argv += ["--storage", f"sqlite:///{db}", "--min-gain", "-1"]
+    fresh = tmp_path / "fresh.db"
+    argv += ["--storage", f"sqlite:///{fresh}", "--min-gain", "-1"]
     assert main(argv) == 2
     lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(lines) == 1 and "--min-gain must be a share of the best >= 0" in lines[0]
-    assert "neg" not in optuna.get_all_study_names(storage=f"sqlite:///{db}")
+    assert not fresh.exists()  # refused before the storage is opened

@@ -114,6 +114,20 @@ def run_study(
         raise ConfigError(f"n_trials must be >= 1. Got {n_trials} instead.")
     if workers < 1:
         raise ConfigError(f"workers must be >= 1. Got {workers} instead.")
+    if patience is not None and (isinstance(patience, bool) or patience < 0):
+        raise ConfigError(
+            f"--patience must be >= 0 (0 = run every iteration). Got {patience!r} instead."
+        )
+    patience = patience or None  # 0, as --patience 0: run every iteration
+    if (
+        isinstance(min_gain, bool)
+        or not isinstance(min_gain, int | float)
+        or not 0.0 <= min_gain < float("inf")
+    ):
+        raise ConfigError(
+            f"--min-gain must be a share of the best >= 0 (0.01 = 1%, 0 = any gain counts). "
+            f"Got {min_gain!r} instead."
+        )
     objective_cls = get_objective(model)
     store = open_storage(storage, heartbeat=None, create=True)
     stored_space = None
@@ -136,20 +150,6 @@ def run_study(
         else:
             trials_to_enqueue, source = load_enqueue(enqueue), str(enqueue)
     sampler_name = check_sampler(sampler)
-    if patience is not None and (isinstance(patience, bool) or patience < 0):
-        raise ConfigError(
-            f"--patience must be >= 0 (0 = run every iteration). Got {patience!r} instead."
-        )
-    patience = patience or None  # 0, as --patience 0: run every iteration
-    if (
-        isinstance(min_gain, bool)
-        or not isinstance(min_gain, int | float)
-        or not 0.0 <= min_gain < float("inf")
-    ):
-        raise ConfigError(
-            f"--min-gain must be a share of the best >= 0 (0.01 = 1%, 0 = any gain counts). "
-            f"Got {min_gain!r} instead."
-        )
     pcfg = pruner_config(
         pruner,
         min_resource=min_resource,
