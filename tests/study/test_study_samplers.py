@@ -8,7 +8,12 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from tuner.study.samplers import PrunedAwareGPSampler, _PrunedAsComplete, pruned_as_complete
+from tuner.study.samplers import (
+    PrunedAwareGPSampler,
+    PrunedAwareTPESampler,
+    _PrunedAsComplete,
+    pruned_as_complete,
+)
 
 needs_torch = pytest.mark.skipif(
     importlib.util.find_spec("torch") is None,
@@ -88,3 +93,33 @@ def test_the_gp_takes_over_after_its_start_up_trials_though_most_were_pruned() -
     # Stock GP waits for five COMPLETE trials and so stays random; ours counts pruned ones.
     assert not any(_from_gp(t) for t in stock.trials)
     assert all(_from_gp(t) for t in ours.trials[6:])
+
+
+@pytest.mark.parametrize("pruned_aware", [False, True])
+def test_tpe_pruned_samples_where_pruned_trials_beat_the_complete_ones(pruned_aware: bool) -> None:
+    # Ten complete trials near x = 0.1 that peaked low, ten pruned near x = 0.9 that had
+    # already reported far better: stock TPE's good set is the complete ones, ours the pruned.
+    study = optuna.create_study(direction="maximize")
+    dist = {"x": optuna.distributions.FloatDistribution(0.0, 1.0)}
+    for i in range(10):
+        x_complete, x_pruned = 0.05 + 0.01 * i, 0.85 + 0.01 * i
+        study.add_trial(
+            optuna.trial.create_trial(value=0.05, params={"x": x_complete}, distributions=dist)
+        )
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=TrialState.PRUNED,
+                params={"x": x_pruned},
+                distributions=dist,
+                intermediate_values={1: 0.10, 3: 0.20},
+            )
+        )
+    cls = PrunedAwareTPESampler if pruned_aware else optuna.samplers.TPESampler
+    study.sampler = cls(seed=0, multivariate=True, constant_liar=True)
+    xs = []
+    for _ in range(10):
+        trial = study.ask()
+        xs.append(trial.suggest_float("x", 0.0, 1.0))
+        study.tell(trial, state=TrialState.FAIL)
+    near_pruned = sum(x > 0.5 for x in xs)
+    assert near_pruned >= 8 if pruned_aware else near_pruned <= 2

@@ -24,10 +24,12 @@ MARGIN_Z = 1.0
 #: Sampler names for ``--sampler``: multivariate TPE (one joint model of the parameters,
 #: Optuna 5's default for one objective, set explicitly so that Optuna 4 samples the same way),
 #: the same with ``group`` (conditional parameters get their own joint model; on a space
-#: without them it samples as ``tpe`` does), Optuna's Gaussian-process sampler
+#: without them it samples as ``tpe`` does), ``tpe`` ranking pruned trials among the complete
+#: ones by their best report (:class:`tuner.study.samplers.PrunedAwareTPESampler`), Optuna's
+#: Gaussian-process sampler
 #: fitted to pruned trials too (:class:`tuner.study.samplers.PrunedAwareGPSampler`; needs
 #: PyTorch), CMA-ES (needs the ``cmaes`` package) and random search.
-SAMPLERS = ("tpe", "tpe-multivariate", "gp", "cmaes", "random")
+SAMPLERS = ("tpe", "tpe-multivariate", "tpe-pruned", "gp", "cmaes", "random")
 DEFAULT_SAMPLER = "tpe"
 _NEEDS = {
     "gp": ("torch", "pip install 'tuner[gp]' (PyTorch; its CPU build is enough)"),
@@ -143,6 +145,10 @@ def make_sampler(
             return optuna.samplers.TPESampler(
                 seed=seed, constant_liar=True, multivariate=True, group=True
             )
+        if name == "tpe-pruned":
+            from tuner.study.samplers import PrunedAwareTPESampler
+
+            return PrunedAwareTPESampler(seed=seed, constant_liar=True, multivariate=True)
         if name == "gp":
             from tuner.study.samplers import PrunedAwareGPSampler
 

@@ -31,7 +31,7 @@ RangeLimitedSampler`) narrows what it samples from. All decisions are read from 
 trials (values, which trials are probes of which), so workers on one storage agree without
 further state; two workers finishing at the same moment may enqueue one probe twice, and
 the worker that starts the second copy fails it at once as surplus, outside the budget.
-Probes run under both TPE variants and random search; the Gaussian process and CMA-ES model
+Probes run under the TPE variants and random search; the Gaussian process and CMA-ES model
 the whole box, so under them the parameter is sampled over its full range and no probes are
 enqueued.
 """
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 ATTR_PROBE_OF = "probe_of"
 #: The samplers (``--sampler``) that take a narrowed range and probes; the others sample the
 #: full range.
-PROBING_SAMPLERS = ("tpe", "tpe-multivariate", "random")
+PROBING_SAMPLERS = ("tpe", "tpe-multivariate", "tpe-pruned", "random")
 #: A best sampled value at or above ``sample_high / TOP`` (the top half-octave) gets a probe.
 TOP = math.sqrt(2.0)
 

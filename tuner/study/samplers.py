@@ -8,6 +8,12 @@ trial reported before it was stopped. That value understates what the configurat
 reached, by about as much as the pruner judged it behind the others: the process learns "this
 region was pruned early", as TPE's ranking of pruned trials by their last step does.
 
+:class:`PrunedAwareTPESampler` gives TPE the same view. Optuna's TPE ranks every complete trial
+above every pruned one, which under tuner's patience rule misjudges both: a trial that
+patience stopped after two iterations, its best at the first, is complete, while one pruned
+at the third iteration with a better score is not, and only the first can enter TPE's good
+set. Ranked by the best value reported, the two are compared on what each reached.
+
 :class:`RangeLimitedSampler` wraps the sampler of every worker: it samples a parameter whose
 range goes beyond what is sampled (:mod:`tuner.study.probes`) below its ``sample_high``.
 """
@@ -96,6 +102,42 @@ class PrunedAwareGPSampler(optuna.samplers.GPSampler):
         )
 
 
+class PrunedAwareTPESampler(optuna.samplers.TPESampler):
+    """Optuna's TPE, ranking pruned trials with reports among the complete ones by their best
+    report instead of below them all. Single-objective studies only."""
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        return super().infer_relative_search_space(
+            _PrunedAsComplete(study),  # type: ignore[arg-type]
+            trial,
+        )
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        return super().sample_relative(
+            _PrunedAsComplete(study),  # type: ignore[arg-type]
+            trial,
+            search_space,
+        )
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        return super().sample_independent(
+            _PrunedAsComplete(study),  # type: ignore[arg-type]
+            trial,
+            param_name,
+            param_distribution,
+        )
+
+
 class RangeLimitedSampler(optuna.samplers.BaseSampler):
     """``base``, sampling each parameter of ``space`` that has a ``sample_high`` below it
     (:mod:`tuner.study.probes`); the trial hooks and seeding are ``base``'s.
@@ -164,4 +206,9 @@ class RangeLimitedSampler(optuna.samplers.BaseSampler):
         self.base.reseed_rng()
 
 
-__all__: Sequence[str] = ("PrunedAwareGPSampler", "RangeLimitedSampler", "pruned_as_complete")
+__all__: Sequence[str] = (
+    "PrunedAwareGPSampler",
+    "PrunedAwareTPESampler",
+    "RangeLimitedSampler",
+    "pruned_as_complete",
+)
