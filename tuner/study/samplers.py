@@ -11,8 +11,8 @@ region was pruned early", as TPE's ranking of pruned trials by their last step d
 :class:`PrunedAwareTPESampler` gives TPE the same view. Optuna's TPE ranks every complete trial
 above every pruned one, which under tuner's patience rule misjudges both: a trial that
 patience stopped after two iterations, its best at the first, is complete, while one pruned
-at the third iteration with a better score is not, and only the first can enter TPE's good
-set. Ranked by the best value reported, the two are compared on what each reached.
+at the third iteration with a better score is not, so the first goes into TPE's good set
+before it. Ranked by the best value reported, the two are compared on what each reached.
 
 :class:`RangeLimitedSampler` wraps the sampler of every worker: it samples a parameter whose
 range goes beyond what is sampled (:mod:`tuner.study.probes`) below its ``sample_high``.
