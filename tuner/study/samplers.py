@@ -76,7 +76,29 @@ class _PrunedAsComplete:
         ]
 
 
-class PrunedAwareGPSampler(optuna.samplers.GPSampler):
+class _RelativeOnPrunedAsComplete(optuna.samplers.BaseSampler):
+    """Mixin for a model-based sampler: its relative search space and samples come from the
+    study as :class:`_PrunedAsComplete` shows it."""
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        return super().infer_relative_search_space(  # type: ignore[safe-super]
+            _PrunedAsComplete(study),  # type: ignore[arg-type]
+            trial,
+        )
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        return super().sample_relative(  # type: ignore[safe-super]
+            _PrunedAsComplete(study),  # type: ignore[arg-type]
+            trial,
+            search_space,
+        )
+
+
+class PrunedAwareGPSampler(_RelativeOnPrunedAsComplete, optuna.samplers.GPSampler):
     """Optuna's GP sampler, fitted to complete trials and to pruned trials at their best report.
 
     Single-objective studies only (tuner's studies maximise validation MRR@100). Start-up
@@ -84,44 +106,14 @@ class PrunedAwareGPSampler(optuna.samplers.GPSampler):
     over after that many trials whatever the pruner stopped.
     """
 
-    def sample_relative(
-        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
-    ) -> dict[str, Any]:
-        return super().sample_relative(
-            _PrunedAsComplete(study),  # type: ignore[arg-type]
-            trial,
-            search_space,
-        )
 
-    def infer_relative_search_space(
-        self, study: Study, trial: FrozenTrial
-    ) -> dict[str, BaseDistribution]:
-        return super().infer_relative_search_space(
-            _PrunedAsComplete(study),  # type: ignore[arg-type]
-            trial,
-        )
-
-
-class PrunedAwareTPESampler(optuna.samplers.TPESampler):
+class PrunedAwareTPESampler(_RelativeOnPrunedAsComplete, optuna.samplers.TPESampler):
     """Optuna's TPE, ranking pruned trials with reports among the complete ones by their best
-    report instead of below them all. Single-objective studies only."""
+    report instead of below them all. Single-objective studies only.
 
-    def infer_relative_search_space(
-        self, study: Study, trial: FrozenTrial
-    ) -> dict[str, BaseDistribution]:
-        return super().infer_relative_search_space(
-            _PrunedAsComplete(study),  # type: ignore[arg-type]
-            trial,
-        )
-
-    def sample_relative(
-        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
-    ) -> dict[str, Any]:
-        return super().sample_relative(
-            _PrunedAsComplete(study),  # type: ignore[arg-type]
-            trial,
-            search_space,
-        )
+    Unlike the GP's, TPE's independent sampling models the trials too (for parameters outside
+    the relative search space), so it gets the same view.
+    """
 
     def sample_independent(
         self,
