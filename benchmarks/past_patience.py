@@ -122,11 +122,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name}: patience 1 does not reproduce the export; check the seed")
             for q in patiences[1:]:
                 diff = np.array([got[q][2] for _, got in rows]) - base
-                se = diff.std(ddof=1) / math.sqrt(diff.size) if diff.size > 1 else float("nan")
+                mean, se = tuning._mean_se(diff.tolist())
                 changed = int(np.count_nonzero(np.abs(diff) > 1e-9))
                 print(
-                    f"{name}: patience {q} - patience 1, test MRR@{K}: {diff.mean():+.4f} ± "
-                    f"{se:.4f} over {diff.size} seeds ({changed} changed)"
+                    f"{name}: patience {q} - patience 1, test MRR@{K}: {mean:+.4f} ± "
+                    f"{se if se is not None else math.nan:.4f} over {diff.size} seeds "
+                    f"({changed} changed)"
                 )
     return 0
 
