@@ -37,6 +37,7 @@ import tuning  # the same datasets and splits as the tuning benchmark
 from tuner.data import load_prepared
 from tuner.metrics import evaluate
 from tuner.model import refit
+from tuner.objectives import Patience
 from tuner.solvers import build_model
 
 K = 100
@@ -46,13 +47,12 @@ STUDY_SEED = 0
 
 def kept_iteration(curve: list[float], patience: int) -> int:
     """The iteration (1-based) a fit stopped by ``patience`` keeps: its best one so far."""
-    best, kept, gained = -math.inf, 0, 0
+    rule = Patience(patience)
     for i, value in enumerate(curve, start=1):
-        if value > best:
-            best, kept, gained = value, i, i
-        elif i - gained >= patience:
+        rule.update(i, value)
+        if rule.ran_out(i):
             break
-    return kept
+    return rule.best_iteration
 
 
 def one_seed(

@@ -19,6 +19,7 @@ from tuner.objectives._base import (
     DEFAULT_PATIENCE,
     METRIC,
     Objective,
+    Patience,
 )
 from tuner.objectives._neighbors import NeighborObjective
 from tuner.objectives.als import ALSObjective
@@ -58,6 +59,7 @@ __all__ = [
     "IALSObjective",
     "NeighborObjective",
     "Objective",
+    "Patience",
     "SLIMObjective",
     "get_objective",
 ]

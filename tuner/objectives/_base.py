@@ -54,11 +54,39 @@ class _SolverParameters:
 
 
 @dataclass
-class _Best:
-    """The best iteration seen so far in a fit and what it scored."""
+class Patience:
+    """When a fit stops early: after ``patience`` iterations in a row without a gain.
 
-    iteration: int = 0
-    value: float = -math.inf
+    An iteration is a new best when it scores above every earlier one (the first always is); it
+    resets the count only when it improves the best by at least ``min_gain`` times it (0: any
+    improvement does). ``patience`` None never stops a fit. Feed it every iteration's score with
+    :meth:`update`, then ask :meth:`ran_out`.
+    """
+
+    patience: int | None = DEFAULT_PATIENCE
+    min_gain: float = DEFAULT_MIN_GAIN
+    best_iteration: int = 0
+    best_value: float = -math.inf
+    gained: int = 0
+
+    def update(self, iteration: int, value: float) -> bool:
+        """Take ``iteration``'s (1-based) score; True when it is the new best."""
+        if self.best_iteration and not value > self.best_value:
+            return False
+        if not self.best_iteration or value - self.best_value >= self.min_gain * self.best_value:
+            self.gained = iteration
+        self.best_iteration, self.best_value = iteration, value
+        return True
+
+    def ran_out(self, iteration: int) -> bool:
+        """True when the fit should stop after ``iteration``."""
+        return self.patience is not None and iteration - self.gained >= self.patience
+
+
+@dataclass
+class _Best:
+    """What the best iteration so far in a fit scored, and its factors."""
+
     metrics: Any = None
     user_factors: np.ndarray | None = None
     item_factors: np.ndarray | None = None
@@ -165,12 +193,11 @@ class Objective(abc.ABC):
         params = self.space.suggest(trial)
         model = self.build(params)
         total = int(getattr(model, "iterations", params.get("iterations", 0)))
-        patience = self.patience
         prunable = not trial.user_attrs.get(ATTR_PROBE)
         eval_seconds = 0.0
         best = _Best()
-        # The last iteration whose gain reset patience.
-        state: dict[str, Any] = {"iteration": 0, "stopped_early": False, "gained": 0}
+        rule = Patience(self.patience, self.min_gain)
+        state: dict[str, Any] = {"iteration": 0, "stopped_early": False}
 
         def report(iteration: int, fitted: Any) -> bool:
             nonlocal eval_seconds
@@ -178,10 +205,8 @@ class Objective(abc.ABC):
             metrics = self._score(fitted.user_factors, fitted.item_factors, self.report_users)
             state["iteration"] = iteration
             value = float(metrics.mrr)
-            if value > best.value or best.iteration == 0:
-                if best.iteration == 0 or value - best.value >= self.min_gain * best.value:
-                    state["gained"] = iteration
-                best.iteration, best.value, best.metrics = iteration, value, metrics
+            if rule.update(iteration, value):
+                best.metrics = metrics
                 best.user_factors = np.array(fitted.user_factors, copy=True)
                 best.item_factors = np.array(fitted.item_factors, copy=True)
                 trial.set_user_attr(ATTR_REPORT_SE, float(metrics.mrr_se))
@@ -189,15 +214,11 @@ class Objective(abc.ABC):
             with warnings.catch_warnings():
                 # A heartbeat retry inherits the dead trial's reports; Optuna keeps those.
                 warnings.filterwarnings("ignore", message="The reported value is ignored")
-                trial.report(best.value, step=iteration)
+                trial.report(rule.best_value, step=iteration)
             # Pruning at the last iteration saves nothing and throws away a finished fit.
             if prunable and iteration < total and trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after iteration {iteration} of {total}")
-            if (
-                patience is not None
-                and iteration < total
-                and iteration - state["gained"] >= patience
-            ):
+            if iteration < total and rule.ran_out(iteration):
                 state["stopped_early"] = True
                 return True
             return False
@@ -217,14 +238,14 @@ class Objective(abc.ABC):
             raise
         except SolverError as exc:
             record_time()
-            if best.iteration == 0:
+            if rule.best_iteration == 0:
                 trial.set_user_attr("fail_reason", str(exc))
                 raise
             # The iterations before the blow-up stand: a refit that stops at the best one
             # reproduces its factors.
             trial.set_user_attr("diverged", str(exc))
         record_time()
-        if best.iteration == 0:  # iterations == 0: the initialisation is the model
+        if rule.best_iteration == 0:  # iterations == 0: the initialisation is the model
             best.user_factors, best.item_factors = model.user_factors, model.item_factors
         if self.report_users is None and best.metrics is not None:
             final = best.metrics
@@ -234,7 +255,7 @@ class Objective(abc.ABC):
             eval_seconds += time.perf_counter() - t0
             trial.set_user_attr("eval_seconds", round(eval_seconds, 4))
         value = float(final.mrr)
-        trial.set_user_attr(ATTR_BEST_ITERATION, int(best.iteration))
+        trial.set_user_attr(ATTR_BEST_ITERATION, int(rule.best_iteration))
         trial.set_user_attr("stopped_early", bool(state["stopped_early"]))
         trial.set_user_attr(ATTR_VAL_SE, float(final.mrr_se))
         trial.set_user_attr("n_val_users", int(final.n_users))
