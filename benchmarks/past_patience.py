@@ -41,7 +41,8 @@ from tuner.objectives import Patience
 from tuner.solvers import build_model
 
 K = 100
-#: The study seed of tuning.py's runs (run_study's default): the refit's initialisation.
+#: The study seed of tuning.py's runs unless --study-seed gave another: the refit's
+#: initialisation.
 STUDY_SEED = 0
 
 
@@ -56,7 +57,11 @@ def kept_iteration(curve: list[float], patience: int) -> int:
 
 
 def one_seed(
-    data_dir: Path, params: dict[str, Any], iterations: int, patiences: list[int]
+    data_dir: Path,
+    params: dict[str, Any],
+    iterations: int,
+    patiences: list[int],
+    study_seed: int = STUDY_SEED,
 ) -> dict[int, tuple[int, float, float]]:
     """{patience: (kept iteration, its validation MRR, test MRR of the refit)}."""
     data = load_prepared(data_dir)
@@ -67,14 +72,14 @@ def one_seed(
         curve.append(float(val.mrr))
         return False
 
-    build_model("ials", dict(params, iterations=iterations), seed=STUDY_SEED).fit(
+    build_model("ials", dict(params, iterations=iterations), seed=study_seed).fit(
         data.train, callback=score
     )
     train_val = data.train_val()
     out = {}
     for patience in patiences:
         it = kept_iteration(curve, patience)
-        fitted = refit(data, "ials", dict(params, iterations=it), seed=STUDY_SEED)
+        fitted = refit(data, "ials", dict(params, iterations=it), seed=study_seed)
         test = evaluate(fitted.user_factors, fitted.item_factors, train_val, data.test, k=K)
         out[patience] = (it, curve[it - 1], float(test.mrr))
     return out
@@ -92,23 +97,25 @@ def main(argv: list[str] | None = None) -> int:
     patiences = sorted({1, *(int(x) for x in args.patience.split(","))})
     wanted = args.datasets.split(",")
 
-    seeds: dict[tuple[str, int], dict[str, Any]] = {}
+    seeds: dict[tuple[str, int], tuple[dict[str, Any], int]] = {}
     scale = 0.1
     for path in args.runs:
         run = json.loads(path.read_text())
         scale = run["settings"].get("synthetic_scale", scale)
+        study_seed = int(run["settings"].get("run_study_kwargs", {}).get("seed", STUDY_SEED))
         for name, ds in run["datasets"].items():
             for s in ds["per_seed"]:
-                seeds[(name, s["seed"])] = s
+                seeds[(name, s["seed"])] = (s, study_seed)
     with tempfile.TemporaryDirectory() as tmp:
         for name in wanted:
             keys = sorted(k for k in seeds if k[0] == name)
             rows = []
             for _, seed in keys:
-                s = seeds[(name, seed)][args.side]
+                run_seed, study_seed = seeds[(name, seed)]
+                s = run_seed[args.side]
                 data_dir = Path(tmp) / f"{name}-{seed}"
                 tuning._prepare(tuning.DATASETS[name], args.data_root, data_dir, seed, scale)
-                got = one_seed(data_dir, s["best_params"], args.iterations, patiences)
+                got = one_seed(data_dir, s["best_params"], args.iterations, patiences, study_seed)
                 rows.append((s["test_mrr"], got))
                 shown = ", ".join(
                     f"patience {q}: iteration {it}, val {v:.4f}, test {t:.4f}"
